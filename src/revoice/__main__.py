@@ -1,0 +1,3 @@
+from revoice.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Speech-to-text engines. Each adapter turns `Audio` into a `Transcript`."""

@@ -1,0 +1,158 @@
+"""Whisper through faster-whisper (CTranslate2), with the shipped base and tiny.en models.
+
+The whole recording is transcribed: Silero VAD (shipped with faster-whisper) cuts it into
+speech chunks of at most 30 s, which are decoded in batches; silence is never decoded, so
+nothing is invented on it.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from revoice import assets
+from revoice.asr.base import HINDI_PROMPT, WHISPER_RATE
+from revoice.audio import Audio
+from revoice.config import Settings
+from revoice.errors import EngineUnavailable, UnknownModel
+from revoice.types import Segment, TranscribeOptions, Transcript, Word
+
+#: models that ship inside packages, by name
+SHIPPED = ("base", "tiny.en")
+
+
+def resolve_model(name: str, home: Path, allow_download: bool) -> tuple[str, bool]:
+    """(what to hand WhisperModel, whether it may download) for a model setting."""
+    if name == "base":
+        return str(assets.whisper_base_dir(home)), False
+    if name == "tiny.en":
+        return str(assets.whisper_tiny_en_dir()), False
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / "model.bin").is_file():
+            raise UnknownModel(name, SHIPPED, "a model directory must hold a CTranslate2 model.bin")
+        return str(path), False
+    if allow_download:
+        return name, True
+    return name, False
+
+
+class FasterWhisperTranscriber:
+    def __init__(self, settings: Settings, model: str | None = None) -> None:
+        self._settings = settings
+        self.model_name = model or settings.asr.model
+        self._model: Any = None
+        self._batched: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def multilingual(self) -> bool:
+        self.load()
+        return bool(self._model.model.is_multilingual)
+
+    def load(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+            cfg = self._settings.asr
+            source, download = resolve_model(self.model_name, self._settings.home,
+                                             cfg.allow_download)
+            device = cfg.device
+            if device == "auto":
+                import ctranslate2
+
+                device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+            compute = cfg.compute_type
+            if compute == "default":
+                compute = "float16" if device == "cuda" else "int8"
+            try:
+                model = WhisperModel(
+                    source, device=device, compute_type=compute, cpu_threads=cfg.cpu_threads,
+                    download_root=str(self._settings.home / "hub") if download else None,
+                    local_files_only=not download,
+                )
+            except Exception as exc:  # model missing, corrupt, or hub unreachable
+                hint = "" if download else (
+                    "set REVOICE_ASR__ALLOW_DOWNLOAD=true to fetch it, or give a model directory"
+                )
+                if isinstance(exc, OSError | ValueError) and not Path(source).is_dir():
+                    raise UnknownModel(self.model_name, SHIPPED, hint) from None
+                raise EngineUnavailable(
+                    f"cannot load Whisper model {self.model_name!r}: {exc}"
+                ) from None
+            self._model = model
+            self._batched = BatchedInferencePipeline(model)
+
+    def _speech(self, samples: np.ndarray) -> np.ndarray:
+        """Only the speech of `samples` (Silero VAD), joined."""
+        from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
+
+        stamps = get_speech_timestamps(samples, VadOptions())
+        if not stamps:
+            return samples[:0]
+        chunks, _ = collect_chunks(samples, stamps)
+        return np.concatenate(chunks) if chunks else samples[:0]
+
+    def detect_language(self, audio: Audio) -> tuple[str, float]:
+        self.load()
+        if not self._model.model.is_multilingual:
+            return "en", 1.0
+        speech = self._speech(audio.resample(WHISPER_RATE).samples)
+        if len(speech) < WHISPER_RATE // 10:
+            return "en", 0.0
+        language, probability, _ = self._model.detect_language(speech[: 30 * WHISPER_RATE])
+        return str(language), float(probability)
+
+    def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcript:
+        self.load()
+        samples = audio.resample(WHISPER_RATE).samples
+        duration = len(samples) / WHISPER_RATE
+        multilingual = bool(self._model.model.is_multilingual)
+        language = options.language if multilingual else "en"
+        probability = 1.0
+        if options.vad and len(self._speech(samples)) < WHISPER_RATE // 10:
+            return Transcript("", language or "en", duration, (), 0.0, options.task)
+        if language is None:
+            language, probability = self.detect_language(audio)
+        prompt = options.prompt
+        if prompt is None and language == "hi" and options.task == "transcribe":
+            prompt = HINDI_PROMPT
+        kwargs: dict[str, Any] = dict(
+            language=language,
+            task=options.task if multilingual else "transcribe",
+            beam_size=self._settings.asr.beam_size,
+            initial_prompt=prompt,
+            word_timestamps=options.word_timestamps,
+        )
+        if options.temperature is not None:
+            kwargs["temperature"] = options.temperature
+        if options.vad:
+            raw_segments, _ = self._batched.transcribe(
+                samples, batch_size=self._settings.asr.batch_size, vad_filter=True, **kwargs
+            )
+        else:
+            raw_segments, _ = self._model.transcribe(samples, vad_filter=False, **kwargs)
+        segments = tuple(_segment(i, s) for i, s in enumerate(raw_segments))
+        text = " ".join(s.text for s in segments if s.text).strip()
+        return Transcript(text, language, duration, segments, probability, options.task)
+
+
+def _segment(index: int, raw: Any) -> Segment:
+    words = tuple(
+        Word(float(w.start), float(w.end), str(w.word), float(w.probability))
+        for w in (raw.words or ())
+    )
+    return Segment(
+        id=index,
+        start=float(raw.start),
+        end=float(raw.end),
+        text=str(raw.text).strip(),
+        avg_logprob=float(raw.avg_logprob),
+        no_speech_prob=float(raw.no_speech_prob),
+        words=words,
+    )

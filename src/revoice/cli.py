@@ -1,0 +1,318 @@
+"""The `revoice` command: transcribe, speak, convert, voices, serve.
+
+A user's mistake prints one line (`revoice: error: ...`) and exits with status 2; nothing
+the user did wrong ever shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from revoice import __version__
+from revoice.errors import OutputError, RevoiceError
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".webm", ".m4a", ".aac",
+                  ".mp4", ".wma", ".aiff", ".aif", ".caf", ".mka"}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="revoice",
+        description="Transcribe speech and speak it again in a voice you choose, offline.",
+    )
+    parser.add_argument("--version", action="version", version=f"revoice {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("transcribe", help="speech to text")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--language", "-l", help="spoken language (e.g. en, hi); default: detect")
+    p.add_argument("--task", choices=("transcribe", "translate"), default="transcribe",
+                   help="translate gives English text")
+    p.add_argument("--format", "-F", choices=("text", "json", "srt", "vtt"), default="text")
+    p.add_argument("--model", "-m", help="ASR model: base, tiny.en or a model directory")
+    p.add_argument("--output", "-o", type=Path, help="write here instead of standard output")
+
+    p = sub.add_parser("speak", help="text to speech")
+    p.add_argument("text", nargs="?", help="the text to speak (or use -f)")
+    p.add_argument("--file", "-f", type=Path, help="read the text from this file ('-' = stdin)")
+    p.add_argument("--voice", "-v", help="voice id (see `revoice voices`)")
+    p.add_argument("--output", "-o", type=Path, required=True,
+                   help="output file; its suffix picks the format (wav, flac, mp3, ogg)")
+    p.add_argument("--speed", type=float, help="0.25 to 4.0 (1.0 = the voice's own pace)")
+
+    p = sub.add_parser("convert", help="voice to voice: re-speak recordings in another voice")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="FILE_OR_DIR")
+    p.add_argument("--voice", "-v", help="voice id (see `revoice voices`)")
+    p.add_argument("--output", "-o", type=Path, required=True,
+                   help="output file for one input, or a directory for several")
+    p.add_argument("--format", "-F", default="wav", choices=("wav", "flac", "mp3", "ogg"),
+                   help="format of files written into an output directory")
+    p.add_argument("--language", "-l", help="spoken language; default: detect")
+    p.add_argument("--task", choices=("transcribe", "translate"), default="transcribe")
+    p.add_argument("--speed", type=float, help="0.25 to 4.0")
+    p.add_argument("--model", "-m", help="ASR model: base, tiny.en or a model directory")
+
+    p = sub.add_parser("voices", help="list the voices")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("serve", help="run the web page (and API) server")
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 7860)")
+    p.add_argument("--ssl-certfile", type=Path, help="TLS certificate (for microphone access "
+                   "from other machines, browsers need HTTPS)")
+    p.add_argument("--ssl-keyfile", type=Path, help="TLS private key")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        from revoice.config import Settings
+
+        settings = Settings()
+        handler = {
+            "transcribe": _transcribe, "speak": _speak, "convert": _convert,
+            "voices": _voices, "serve": _serve,
+        }[args.command]
+        return handler(args, settings)
+    except RevoiceError as exc:
+        print(f"revoice: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("revoice: interrupted", file=sys.stderr)
+        return 130
+
+
+def _pipeline(settings: object) -> object:
+    from revoice.pipeline import Pipeline
+
+    return Pipeline(settings)  # type: ignore[arg-type]
+
+
+def _transcribe(args: argparse.Namespace, settings: object) -> int:
+    from revoice import codecs
+    from revoice.pipeline import Pipeline
+    from revoice.transcripts import render
+    from revoice.types import TranscribeOptions
+
+    pipeline = Pipeline(settings)  # type: ignore[arg-type]
+    options = TranscribeOptions(language=args.language, task=args.task)
+    outputs = []
+    for path in args.files:
+        transcript = pipeline.transcribe(codecs.decode(path), options, args.model)
+        text = render(transcript, "verbose_json" if args.format == "json" else args.format)
+        if args.format == "json":
+            payload = json.loads(text)
+            payload["file"] = str(path)
+            text = json.dumps(payload, ensure_ascii=False, indent=2)
+        elif len(args.files) > 1 and args.format == "text":
+            text = f"{path}: {text}"
+        outputs.append(text)
+    result = "\n".join(outputs) + "\n"
+    if args.output:
+        _write_text(args.output, result)
+    else:
+        sys.stdout.write(result)
+    return 0
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _read_text(args: argparse.Namespace) -> str:
+    from revoice.errors import InvalidOption
+
+    if args.file and args.text:
+        raise InvalidOption("give the text or --file, not both", "text")
+    if args.file:
+        try:
+            raw = sys.stdin.buffer.read() if str(args.file) == "-" else args.file.read_bytes()
+        except OSError as exc:
+            raise InvalidOption(f"cannot read {args.file}: {exc.strerror or exc}") from None
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidOption(f"{args.file} is not UTF-8 text") from None
+    if not args.text:
+        raise InvalidOption("nothing to say: give the text or --file FILE", "text")
+    return str(args.text)
+
+
+def _check_output(path: Path) -> None:
+    from revoice.codecs import format_for_path
+
+    format_for_path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {path}: directory {parent} does not exist")
+
+
+def _speak(args: argparse.Namespace, settings: object) -> int:
+    from revoice import codecs
+    from revoice.errors import InvalidOption
+    from revoice.pipeline import Pipeline
+    from revoice.types import SynthesisOptions
+
+    text = _read_text(args)
+    if not any(ch.isalnum() for ch in text):
+        raise InvalidOption("the text has nothing to say (no letters or digits)", "text")
+    _check_output(args.output)
+    pipeline = Pipeline(settings)  # type: ignore[arg-type]
+    chunks = pipeline.speak(text, args.voice, SynthesisOptions(speed=args.speed))
+    _write_stream(chunks, args.output)
+    return 0
+
+
+def _write_stream(chunks: object, path: Path) -> None:
+    """Encode chunks into `path` as they come (a temp name, renamed when complete)."""
+    from revoice import codecs
+
+    fmt = codecs.format_for_path(path)
+    encoder = None
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        with tmp.open("wb") as out:
+            for chunk in chunks:  # type: ignore[attr-defined]
+                if encoder is None:
+                    encoder = codecs.StreamEncoder(fmt, chunk.sample_rate)
+                out.write(encoder.push(chunk))
+            if encoder is None:
+                from revoice.errors import InvalidOption
+
+                raise InvalidOption("there was nothing to say")
+            out.write(encoder.close())
+        tmp.replace(path)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _collect_inputs(inputs: list[Path]) -> list[Path]:
+    from revoice.errors import InvalidOption
+
+    files: list[Path] = []
+    for item in inputs:
+        if item.is_dir():
+            found = sorted(p for p in item.rglob("*")
+                           if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+            if not found:
+                raise InvalidOption(f"no audio files in directory {item}")
+            files.extend(found)
+        elif item.is_file():
+            files.append(item)
+        else:
+            raise InvalidOption(f"no such file or directory: {item}")
+    return files
+
+
+def _convert(args: argparse.Namespace, settings: object) -> int:
+    from rich.progress import Progress
+
+    from revoice import codecs
+    from revoice.errors import InvalidOption
+    from revoice.pipeline import Pipeline
+
+    files = _collect_inputs(args.inputs)
+    single = len(files) == 1 and args.output.suffix.lower() in codecs.SUFFIXES
+    if single:
+        _check_output(args.output)
+        targets = [args.output]
+    else:
+        if args.output.exists() and not args.output.is_dir():
+            raise OutputError(f"{args.output} is a file; give a directory for several inputs")
+        try:
+            args.output.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create {args.output}: {exc.strerror or exc}") from None
+        targets = _unique_targets(files, args.output, args.format)
+    pipeline = Pipeline(settings)  # type: ignore[arg-type]
+    voice = pipeline.voice(args.voice)  # an unknown voice fails before any work
+    failures = 0
+    with Progress(transient=True, disable=single or not sys.stderr.isatty()) as progress:
+        task = progress.add_task("converting", total=len(files))
+        for source, target in zip(files, targets, strict=True):
+            progress.update(task, description=source.name)
+            try:
+                conversion = pipeline.convert(
+                    codecs.decode(source), voice, language=args.language, task=args.task,
+                    speed=args.speed, model=args.model,
+                )
+                if not conversion.transcript.text:
+                    raise InvalidOption(f"no speech found in {source}")
+                _write_stream(conversion.speech, target)
+                print(f"{source} -> {target}: {conversion.transcript.text}")
+            except RevoiceError as exc:
+                if single:
+                    raise
+                failures += 1
+                print(f"revoice: error: {source}: {exc}", file=sys.stderr)
+            progress.advance(task)
+    if failures:
+        print(f"revoice: {failures} of {len(files)} files failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _unique_targets(files: list[Path], outdir: Path, fmt: str) -> list[Path]:
+    """One output per input, named after it; clashing names get a number."""
+    seen: set[str] = set()
+    targets = []
+    for source in files:
+        name = f"{source.stem}.{fmt}"
+        count = 1
+        while name in seen:
+            count += 1
+            name = f"{source.stem}-{count}.{fmt}"
+        seen.add(name)
+        targets.append(outdir / name)
+    return targets
+
+
+def _voices(args: argparse.Namespace, settings: object) -> int:
+    from revoice.voices import Catalogue
+
+    catalogue = Catalogue.load(settings.voices)  # type: ignore[attr-defined]
+    if args.json:
+        rows = [
+            {"id": v.id, "engine": v.engine, "languages": list(v.languages),
+             "gender": v.gender, "sample_rate": v.sample_rate, "description": v.description,
+             "source": v.source}
+            for v in catalogue
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "engine", "languages", "gender", "rate", "description")
+    for v in catalogue:
+        table.add_row(v.id, v.engine, ",".join(v.languages), v.gender, str(v.sample_rate),
+                      v.description)
+    Console().print(table)
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: object) -> int:
+    from revoice.server import serve
+
+    updates = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    cfg = settings.model_copy(update=updates)  # type: ignore[attr-defined]
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        from revoice.errors import InvalidOption
+
+        raise InvalidOption("give both --ssl-certfile and --ssl-keyfile for HTTPS")
+    serve(cfg, ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,95 @@
+"""Domain errors. The doors (CLI, API, web page) map these to a one-line message or an HTTP status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class RevoiceError(Exception):
+    """Base class of every error revoice raises on purpose; its message is meant for users."""
+
+    #: HTTP status the API answers with; the CLI exits non-zero with the message.
+    status: int = 400
+    #: short machine-readable code (OpenAI error shape's `code`).
+    code: str = "invalid_request"
+    #: the request parameter at fault, when there is one.
+    param: str | None = None
+
+
+class InvalidOption(RevoiceError):
+    code = "invalid_option"
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+class UnknownName(RevoiceError):
+    """A name (voice, model, engine) that is not in a known set; the message lists the valid ones."""
+
+    status = 404
+
+    def __init__(self, kind: str, name: str, valid: Iterable[str], param: str | None = None) -> None:
+        choices = sorted(valid)
+        shown = ", ".join(choices[:40]) + (f", ... ({len(choices)} in all)" if len(choices) > 40 else "")
+        super().__init__(f"unknown {kind} {name!r}; valid {kind}s: {shown}")
+        self.name = name
+        self.valid = choices
+        self.param = param or kind
+        self.code = f"unknown_{kind}"
+
+
+class UnknownVoice(UnknownName):
+    def __init__(self, name: str, valid: Iterable[str]) -> None:
+        super().__init__("voice", name, valid)
+
+
+class UnknownModel(UnknownName):
+    def __init__(self, name: str, valid: Iterable[str], hint: str = "") -> None:
+        super().__init__("model", name, valid)
+        if hint:
+            self.args = (f"{self.args[0]}. {hint}",)
+
+
+class AudioDecodeError(RevoiceError):
+    """The input is not audio we can decode (empty, corrupt, not audio, no audio stream)."""
+
+    status = 415
+    code = "unsupported_audio"
+    param = "file"
+
+
+class InputTooLarge(RevoiceError):
+    """The input is over a configured limit (bytes, duration, characters)."""
+
+    status = 413
+    code = "input_too_large"
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+class EngineUnavailable(RevoiceError):
+    """An engine cannot be used here: its extra is missing or its model failed to load."""
+
+    status = 503
+    code = "engine_unavailable"
+
+    def __init__(self, message: str, extra: str | None = None) -> None:
+        if extra:
+            message = f"{message}; install it with: pip install 'revoice[{extra}]'"
+        super().__init__(message)
+        self.extra = extra
+
+
+class VoiceConfigError(RevoiceError):
+    """The user's voices TOML is malformed or names something invalid."""
+
+    code = "invalid_voice_config"
+
+
+class OutputError(RevoiceError):
+    """An output path cannot be written."""
+
+    code = "output_error"

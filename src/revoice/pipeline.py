@@ -1,0 +1,97 @@
+"""audio -> transcript -> (translate) -> speech in the chosen voice. No I/O here.
+
+Every door (web page, HTTP API, CLI) calls this one class. Inputs are validated eagerly, so
+errors surface before the first audio chunk; speech is a lazy iterator, so callers can play
+the first sentence while the rest is still being made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from revoice import text as textsplit
+from revoice.audio import Audio
+from revoice.config import Settings
+from revoice.models import ModelCache
+from revoice.types import SynthesisOptions, Task, TranscribeOptions, Transcript, Voice
+from revoice.voices import Catalogue
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """The result of voice to voice: the transcript now, the speech as it is made."""
+
+    transcript: Transcript
+    voice: Voice
+    speech: Iterator[Audio]
+
+
+class Pipeline:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        models: ModelCache | None = None,
+        catalogue: Catalogue | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.models = models or ModelCache(self.settings)
+        self.catalogue = catalogue or Catalogue.load(self.settings.voices)
+
+    def voice(self, voice: str | Voice | None) -> Voice:
+        if isinstance(voice, Voice):
+            return voice
+        return self.catalogue.get(voice or self.settings.default_voice)
+
+    def transcribe(
+        self, audio: Audio, options: TranscribeOptions | None = None, model: str | None = None
+    ) -> Transcript:
+        """The whole recording as text (empty text when there is no speech)."""
+        return self.models.asr(model).transcribe(audio, options or TranscribeOptions())
+
+    def speak(
+        self, text: str, voice: str | Voice | None = None, options: SynthesisOptions | None = None
+    ) -> Iterator[Audio]:
+        """Speech for all of `text`, one chunk per sentence (or clause of a long sentence)."""
+        chosen = self.voice(voice)
+        engine = self.models.tts(chosen.engine)
+        cleaned = textsplit.clean(text)
+        return engine.synthesize(cleaned, chosen, options or SynthesisOptions())
+
+    def language_for(self, audio: Audio, voice: Voice, language: str | None,
+                     model: str | None = None) -> str | None:
+        """The language to transcribe in: the caller's, else a hint from the voice.
+
+        Whisper's language ID is unreliable on Hindi, so with a non-English voice the voice's
+        language is forced unless the speech is clearly English.
+        """
+        if language or voice.language == "en":
+            return language
+        detected, probability = self.models.asr(model).detect_language(audio)
+        if detected == "en" and probability >= 0.5:
+            return "en"
+        return voice.language
+
+    def convert(
+        self,
+        audio: Audio,
+        voice: str | Voice | None = None,
+        *,
+        language: str | None = None,
+        task: Task = "transcribe",
+        speed: float | None = None,
+        model: str | None = None,
+    ) -> Conversion:
+        """Voice to voice. The transcript is complete on return; speech streams lazily."""
+        chosen = self.voice(voice)
+        synth_options = SynthesisOptions(speed=speed)
+        options = TranscribeOptions(language=language, task=task)
+        if task == "transcribe":
+            options = TranscribeOptions(
+                language=self.language_for(audio, chosen, options.language, model), task=task
+            )
+        self.models.tts(chosen.engine)  # fail on a broken engine before transcribing
+        transcript = self.transcribe(audio, options, model)
+        speech = self.speak(transcript.text, chosen, synth_options) if transcript.text else iter(())
+        return Conversion(transcript, chosen, speech)

@@ -1,0 +1,67 @@
+"""The engine table: every engine revoice knows, as data, imported only when selected.
+
+The CLI's choices, `/v1/models` and the web page's dropdowns all read this one table.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from revoice.errors import EngineUnavailable, UnknownName
+
+Kind = Literal["asr", "tts", "text"]
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    name: str
+    kind: Kind
+    target: str  # "module:Class"
+    description: str
+    extra: str | None = None  # pip extra that provides it; None = in the base install
+    languages: tuple[str, ...] = ()  # empty = many (whatever the model supports)
+    sample_rate: int | None = None
+    streaming: bool = True
+
+    def load_class(self) -> Any:
+        """Import the adapter class; a missing dependency names the extra to install."""
+        module_name, _, attr = self.target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise EngineUnavailable(
+                f"the {self.name} engine is not installed ({exc.name or exc})", self.extra
+            ) from None
+        return getattr(module, attr)
+
+
+ENGINES: tuple[EngineSpec, ...] = (
+    EngineSpec(
+        "faster-whisper", "asr", "revoice.asr.faster_whisper:FasterWhisperTranscriber",
+        "Whisper via CTranslate2; shipped models: base (multilingual), tiny.en",
+        sample_rate=16000,
+    ),
+    EngineSpec(
+        "piper", "tts", "revoice.tts.piper:PiperSynthesizer",
+        "Piper VITS voices (ONNX); shipped: en_US-joe-medium", languages=("en",),
+        sample_rate=22050,
+    ),
+    EngineSpec(
+        "kokoro", "tts", "revoice.tts.kokoro:KokoroSynthesizer",
+        "Kokoro-82M int8 ONNX with 5 shipped style packs; English and Hindi via espeak-ng",
+        languages=("en", "hi"), sample_rate=24000,
+    ),
+)
+
+
+def engines(kind: Kind | None = None) -> list[EngineSpec]:
+    return [e for e in ENGINES if kind is None or e.kind == kind]
+
+
+def get(name: str, kind: Kind) -> EngineSpec:
+    for spec in ENGINES:
+        if spec.name == name and spec.kind == kind:
+            return spec
+    raise UnknownName(f"{kind} engine", name, [e.name for e in engines(kind)], param="engine")

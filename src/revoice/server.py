@@ -1,0 +1,93 @@
+"""The server behind `revoice serve`: one FastAPI app with the web page at `/`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from revoice import __version__
+from revoice.config import Settings
+from revoice.pipeline import Pipeline
+
+log = logging.getLogger("revoice")
+
+
+def ensure_ffmpeg(home: Path) -> None:
+    """Put an `ffmpeg` on PATH for Gradio's streamed audio when the system has none.
+
+    Gradio encodes streamed audio with an ffmpeg subprocess; imageio-ffmpeg ships a static
+    build in its wheel, so a fresh machine needs no system package.
+    """
+    if shutil.which("ffmpeg"):
+        return
+    import imageio_ffmpeg
+
+    bindir = home / "bin"
+    bindir.mkdir(parents=True, exist_ok=True)
+    link = bindir / "ffmpeg"
+    target = Path(imageio_ffmpeg.get_ffmpeg_exe())
+    if link.is_symlink() and link.resolve() != target.resolve():
+        link.unlink()
+    if not link.exists():
+        link.symlink_to(target)
+    os.environ["PATH"] = f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
+    """Build the app from settings; nothing is created at import time."""
+    import gradio as gr
+
+    from revoice.ui.app import build_ui
+
+    cfg = settings or Settings()
+    ensure_ffmpeg(cfg.home)
+    pipe = pipeline or Pipeline(cfg)
+    app = FastAPI(title="revoice", version=__version__)
+    app.state.pipeline = pipe
+
+    @app.get("/health")
+    def health() -> dict[str, object]:
+        return {"status": "ok", "version": __version__, "loaded": pipe.models.loaded()}
+
+    demo = build_ui(pipe)
+    demo.queue(default_concurrency_limit=cfg.concurrency)
+    theme = gr.themes.Default(
+        font=["ui-sans-serif", "system-ui", "sans-serif"],  # no web fonts: works offline
+        font_mono=["ui-monospace", "monospace"],
+    )
+    return gr.mount_gradio_app(
+        app, demo, path="/", ssr_mode=False, theme=theme,
+        max_file_size=cfg.limits.max_upload_bytes, footer_links=["api"],
+    )
+
+
+def warm_up(pipeline: Pipeline) -> None:
+    """Load the default ASR model and the default voice's engine, so first requests are quick."""
+    try:
+        pipeline.models.asr()
+        pipeline.models.tts(pipeline.voice(None).engine)
+    except Exception:  # a broken engine is reported per request, with its reason
+        log.exception("warm-up failed")
+
+
+def serve(settings: Settings, ssl_certfile: Path | None = None,
+          ssl_keyfile: Path | None = None) -> None:
+    import uvicorn
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    pipeline = Pipeline(settings)
+    app = create_app(settings, pipeline)
+    threading.Thread(target=warm_up, args=(pipeline,), daemon=True).start()
+    scheme = "https" if ssl_certfile else "http"
+    print(f"revoice {__version__}: serving on {scheme}://{settings.host}:{settings.port}")
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, log_level="info",
+        ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+        ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
+        timeout_graceful_shutdown=30,
+    )

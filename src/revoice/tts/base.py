@@ -1,0 +1,63 @@
+"""What every TTS engine provides, and the helpers they share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+import numpy as np
+
+from revoice.audio import Audio
+from revoice.types import SynthesisOptions, Voice
+
+
+class Synthesizer(Protocol):
+    """Speaks text in a voice, one chunk per sentence (or clause), so playback can start early."""
+
+    def load(self) -> None:
+        """Load the engine's models (idempotent)."""
+
+    def synthesize(self, text: str, voice: Voice, options: SynthesisOptions) -> Iterator[Audio]:
+        """Yield the speech for `text` in order; the chunks together say all of it."""
+        ...
+
+
+def effective_speed(voice: Voice, options: SynthesisOptions) -> float:
+    """The voice's own speed scaled by the call's, kept within what engines can do."""
+    speed = voice.speed * (options.speed if options.speed is not None else 1.0)
+    return float(min(max(speed, 0.25), 4.0))
+
+
+def trim_silence(samples: np.ndarray, sample_rate: int, threshold: float = 0.01,
+                 pad_seconds: float = 0.04) -> np.ndarray:
+    """Cut leading and trailing near-silence, keeping a little padding around the speech."""
+    loud = np.flatnonzero(np.abs(samples) > threshold)
+    if len(loud) == 0:
+        return samples[:0]
+    pad = int(pad_seconds * sample_rate)
+    return samples[max(0, loud[0] - pad): loud[-1] + pad]
+
+
+def with_pause(samples: np.ndarray, sample_rate: int, pause: float) -> Audio:
+    """A chunk followed by `pause` seconds of silence (the gap between sentences)."""
+    gap = np.zeros(int(pause * sample_rate), dtype=np.float32)
+    return Audio(np.concatenate([samples.astype(np.float32), gap]), sample_rate)
+
+
+def onnx_providers(device: str) -> list[str]:
+    """ONNX Runtime providers for a device setting: CUDA when asked for or available."""
+    import onnxruntime
+
+    available = onnxruntime.get_available_providers()
+    if device in ("auto", "cuda") and "CUDAExecutionProvider" in available:
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
+def session_options(threads: int) -> object:
+    import onnxruntime
+
+    opts = onnxruntime.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+    return opts

@@ -1,0 +1,71 @@
+"""Piper voices (ONNX VITS), phonemised with the espeak-ng bundled in piper-tts."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from revoice import text as textsplit
+from revoice.audio import Audio
+from revoice.config import Settings
+from revoice.errors import EngineUnavailable
+from revoice.tts.base import effective_speed, onnx_providers, trim_silence, with_pause
+from revoice.tts.phonemes import phonemize
+from revoice.types import SynthesisOptions, Voice
+
+# Piper has no hard input limit, but shorter pieces reach the listener sooner.
+_MAX_PHONEMES = 400
+
+
+class PiperSynthesizer:
+    """Speaks with any Piper voice; `voice.base` is the path of its .onnx model."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._voices: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Piper models are loaded per voice, on first use."""
+
+    def _voice(self, model: str) -> Any:
+        with self._lock:
+            if model not in self._voices:
+                from piper import PiperVoice
+
+                path = Path(model)
+                config = Path(f"{model}.json")
+                if not path.is_file() or not config.is_file():
+                    raise EngineUnavailable(f"Piper voice model not found: {model} (+ .json)")
+                use_cuda = onnx_providers(self._settings.tts.device)[0].startswith("CUDA")
+                self._voices[model] = PiperVoice.load(path, config_path=config, use_cuda=use_cuda)
+            return self._voices[model]
+
+    def synthesize(self, text: str, voice: Voice, options: SynthesisOptions) -> Iterator[Audio]:
+        from piper import SynthesisConfig
+
+        piper_voice = self._voice(voice.base)
+        config = piper_voice.config
+        lang = config.espeak_voice
+        speed = effective_speed(voice, options)
+        syn = SynthesisConfig(length_scale=config.length_scale / speed)
+        pause = self._settings.tts.sentence_pause
+        rate = config.sample_rate
+
+        def fits(piece: str) -> bool:
+            return sum(len(s) for s in phonemize(lang, piece)) <= _MAX_PHONEMES
+
+        for piece in textsplit.pieces(text, fits):
+            for sentence in phonemize(lang, piece):
+                if not sentence:
+                    continue
+                ids = piper_voice.phonemes_to_ids(sentence)
+                raw = np.asarray(piper_voice.phoneme_ids_to_audio(ids, syn), dtype=np.float32)
+                peak = float(np.max(np.abs(raw))) if len(raw) else 0.0
+                if peak > 1e-6:  # same level for every sentence, as piper's own synthesize
+                    raw = raw / peak * 0.9
+                yield with_pause(trim_silence(raw, rate), rate, pause)

@@ -1,0 +1,1 @@
+"""The web page (Gradio): a thin door onto the pipeline."""

@@ -1,0 +1,124 @@
+"""The voice-to-voice web page: record or upload, pick a voice, hear it back as it is made.
+
+Only glue lives here: each handler decodes its own request's audio, calls the shared
+`Pipeline`, and hands numpy audio back to Gradio, which stores every result under a unique
+name. Nothing is written to a shared file, so users never see each other's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from revoice import codecs
+from revoice.audio import Audio
+from revoice.errors import RevoiceError
+from revoice.pipeline import Pipeline
+from revoice.types import SynthesisOptions
+
+TITLE = "revoice: voice to voice"
+LANGUAGES = [("detect", "auto"), ("English", "en"), ("Hindi", "hi")]
+
+
+def _gradio_audio(audio: Audio) -> tuple[int, np.ndarray]:
+    return audio.sample_rate, audio.to_int16()
+
+
+def _user_error(exc: RevoiceError) -> gr.Error:
+    return gr.Error(str(exc), print_exception=False)
+
+
+class Handlers:
+    """The page's callbacks, bound to one pipeline."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    def convert(
+        self, recording: str | None, voice: str, language: str, task: str, speed: float
+    ) -> Iterator[tuple[Any, Any, Any]]:
+        """Transcript first, then speech chunk by chunk, then the whole file for download."""
+        if not recording:
+            raise gr.Error("Record something or upload an audio file first.",
+                           print_exception=False)
+        try:
+            audio = codecs.decode(
+                recording, max_seconds=self.pipeline.settings.limits.max_audio_seconds
+            )
+            conversion = self.pipeline.convert(
+                audio, voice, language=None if language == "auto" else language,
+                task="translate" if task == "translate" else "transcribe", speed=speed,
+            )
+            text = conversion.transcript.text
+            if not text:
+                raise gr.Error("No speech was found in the recording.", print_exception=False)
+            yield text, None, None
+            yield from self._stream(conversion.speech, text)
+        except RevoiceError as exc:
+            raise _user_error(exc) from None
+
+    def speak(self, text: str, voice: str, speed: float) -> Iterator[tuple[Any, Any, Any]]:
+        """Speak the (edited) transcript again."""
+        if not text or not any(ch.isalnum() for ch in text):
+            raise gr.Error("There is no text to speak.", print_exception=False)
+        limit = self.pipeline.settings.limits.max_text_chars
+        if len(text) > limit:
+            raise gr.Error(f"The text is longer than {limit} characters.", print_exception=False)
+        try:
+            speech = self.pipeline.speak(text, voice, SynthesisOptions(speed=speed))
+            yield text, None, None
+            yield from self._stream(speech, text)
+        except RevoiceError as exc:
+            raise _user_error(exc) from None
+
+    @staticmethod
+    def _stream(speech: Iterator[Audio], text: str) -> Iterator[tuple[Any, Any, Any]]:
+        chunks: list[Audio] = []
+        for chunk in speech:
+            chunks.append(chunk)
+            yield gr.skip(), _gradio_audio(chunk), gr.skip()
+        if chunks:
+            yield text, gr.skip(), _gradio_audio(Audio.concat(chunks))
+
+
+def build_ui(pipeline: Pipeline) -> gr.Blocks:
+    handlers = Handlers(pipeline)
+    choices = [(f"{v.id}: {v.description}", v.id) for v in pipeline.catalogue]
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        gr.Markdown(
+            f"# {TITLE}\nRecord your voice (or upload a file), choose a voice, and hear your "
+            "words spoken again. Everything runs on this server, offline."
+        )
+        with gr.Row():
+            with gr.Column():
+                recording = gr.Audio(
+                    sources=["microphone", "upload"], type="filepath", label="Your voice",
+                    elem_id="recording",
+                )
+                voice = gr.Dropdown(choices=choices, value=pipeline.settings.default_voice,
+                                    label="Voice", elem_id="voice")
+                with gr.Row():
+                    language = gr.Dropdown(choices=LANGUAGES, value="auto",
+                                           label="Spoken language", elem_id="language")
+                    task = gr.Radio(["transcribe", "translate"], value="transcribe",
+                                    label="Text step", info="translate: speak it in English")
+                speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
+                convert = gr.Button("Convert", variant="primary", elem_id="convert")
+            with gr.Column():
+                transcript = gr.Textbox(
+                    label="Transcript (edit it and press Speak again)", lines=5,
+                    interactive=True, elem_id="transcript",
+                )
+                live = gr.Audio(label="New speech", streaming=True, autoplay=True,
+                                interactive=False, elem_id="speech")
+                full = gr.Audio(label="Whole recording (download)", interactive=False,
+                                type="numpy", format="wav", elem_id="download")
+                again = gr.Button("Speak again", elem_id="speak-again")
+        outputs = [transcript, live, full]
+        convert.click(handlers.convert, [recording, voice, language, task, speed], outputs,
+                      api_name="convert")
+        again.click(handlers.speak, [transcript, voice, speed], outputs, api_name="speak")
+    return demo

@@ -16,8 +16,10 @@ from revoice.audio import Audio
 DATA = Path(__file__).parent / "data"
 HUMAN = DATA / "human"
 
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-         "fourteen fifteen sixteen seventeen eighteen nineteen").split()
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+    "fourteen fifteen sixteen seventeen eighteen nineteen"
+).split()
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 _SPOKEN = {"mr": "mister", "mrs": "missus", "dr": "doctor", "st": "saint"}
 
@@ -50,6 +52,7 @@ def wer(references: list[str], hypotheses: list[str]) -> float:
 
 def cer(reference: str, hypothesis: str) -> float:
     """Character error rate, ignoring punctuation and spacing (for Devanagari)."""
+
     def chars(s: str) -> str:
         return re.sub(r"[\s\W]", "", unicodedata.normalize("NFC", s))
 
@@ -69,7 +72,10 @@ def human_clips() -> list[Clip]:
     with (HUMAN / "transcripts.tsv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle, delimiter="\t"):
             path = HUMAN / row["file"]
-            audio = (codecs.decode_pcm(path.read_bytes(), 16000) if path.suffix == ".raw"
-                     else codecs.decode(path))
+            audio = (
+                codecs.decode_pcm(path.read_bytes(), 16000)
+                if path.suffix == ".raw"
+                else codecs.decode(path)
+            )
             clips.append(Clip(row["file"], audio, row["transcript"]))
     return clips

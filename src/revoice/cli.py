@@ -9,14 +9,31 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from revoice import __version__
+from revoice.audio import Audio
+from revoice.config import Settings
 from revoice.errors import OutputError, RevoiceError
 
-AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".webm", ".m4a", ".aac",
-                  ".mp4", ".wma", ".aiff", ".aif", ".caf", ".mka"}
+AUDIO_SUFFIXES = {
+    ".wav",
+    ".flac",
+    ".mp3",
+    ".ogg",
+    ".oga",
+    ".opus",
+    ".webm",
+    ".m4a",
+    ".aac",
+    ".mp4",
+    ".wma",
+    ".aiff",
+    ".aif",
+    ".caf",
+    ".mka",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,8 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("transcribe", help="speech to text")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--language", "-l", help="spoken language (e.g. en, hi); default: detect")
-    p.add_argument("--task", choices=("transcribe", "translate"), default="transcribe",
-                   help="translate gives English text")
+    p.add_argument(
+        "--task",
+        choices=("transcribe", "translate"),
+        default="transcribe",
+        help="translate gives English text",
+    )
     p.add_argument("--format", "-F", choices=("text", "json", "srt", "vtt"), default="text")
     p.add_argument("--model", "-m", help="ASR model: base, tiny.en or a model directory")
     p.add_argument("--output", "-o", type=Path, help="write here instead of standard output")
@@ -40,17 +61,32 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("text", nargs="?", help="the text to speak (or use -f)")
     p.add_argument("--file", "-f", type=Path, help="read the text from this file ('-' = stdin)")
     p.add_argument("--voice", "-v", help="voice id (see `revoice voices`)")
-    p.add_argument("--output", "-o", type=Path, required=True,
-                   help="output file; its suffix picks the format (wav, flac, mp3, ogg)")
+    p.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        required=True,
+        help="output file; its suffix picks the format (wav, flac, mp3, ogg)",
+    )
     p.add_argument("--speed", type=float, help="0.25 to 4.0 (1.0 = the voice's own pace)")
 
     p = sub.add_parser("convert", help="voice to voice: re-speak recordings in another voice")
     p.add_argument("inputs", nargs="+", type=Path, metavar="FILE_OR_DIR")
     p.add_argument("--voice", "-v", help="voice id (see `revoice voices`)")
-    p.add_argument("--output", "-o", type=Path, required=True,
-                   help="output file for one input, or a directory for several")
-    p.add_argument("--format", "-F", default="wav", choices=("wav", "flac", "mp3", "ogg"),
-                   help="format of files written into an output directory")
+    p.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        required=True,
+        help="output file for one input, or a directory for several",
+    )
+    p.add_argument(
+        "--format",
+        "-F",
+        default="wav",
+        choices=("wav", "flac", "mp3", "ogg"),
+        help="format of files written into an output directory",
+    )
     p.add_argument("--language", "-l", help="spoken language; default: detect")
     p.add_argument("--task", choices=("transcribe", "translate"), default="transcribe")
     p.add_argument("--speed", type=float, help="0.25 to 4.0")
@@ -62,8 +98,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the web page (and API) server")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 7860)")
-    p.add_argument("--ssl-certfile", type=Path, help="TLS certificate (for microphone access "
-                   "from other machines, browsers need HTTPS)")
+    p.add_argument(
+        "--ssl-certfile",
+        type=Path,
+        help="TLS certificate (for microphone access from other machines, browsers need HTTPS)",
+    )
     p.add_argument("--ssl-keyfile", type=Path, help="TLS private key")
     return parser
 
@@ -71,12 +110,13 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        from revoice.config import Settings
-
         settings = Settings()
         handler = {
-            "transcribe": _transcribe, "speak": _speak, "convert": _convert,
-            "voices": _voices, "serve": _serve,
+            "transcribe": _transcribe,
+            "speak": _speak,
+            "convert": _convert,
+            "voices": _voices,
+            "serve": _serve,
         }[args.command]
         return handler(args, settings)
     except RevoiceError as exc:
@@ -87,19 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _pipeline(settings: object) -> object:
-    from revoice.pipeline import Pipeline
-
-    return Pipeline(settings)  # type: ignore[arg-type]
-
-
-def _transcribe(args: argparse.Namespace, settings: object) -> int:
+def _transcribe(args: argparse.Namespace, settings: Settings) -> int:
     from revoice import codecs
     from revoice.pipeline import Pipeline
     from revoice.transcripts import render
     from revoice.types import TranscribeOptions
 
-    pipeline = Pipeline(settings)  # type: ignore[arg-type]
+    pipeline = Pipeline(settings)
     options = TranscribeOptions(language=args.language, task=args.task)
     outputs = []
     for path in args.files:
@@ -155,8 +189,7 @@ def _check_output(path: Path) -> None:
         raise OutputError(f"cannot write {path}: directory {parent} does not exist")
 
 
-def _speak(args: argparse.Namespace, settings: object) -> int:
-    from revoice import codecs
+def _speak(args: argparse.Namespace, settings: Settings) -> int:
     from revoice.errors import InvalidOption
     from revoice.pipeline import Pipeline
     from revoice.types import SynthesisOptions
@@ -165,13 +198,13 @@ def _speak(args: argparse.Namespace, settings: object) -> int:
     if not any(ch.isalnum() for ch in text):
         raise InvalidOption("the text has nothing to say (no letters or digits)", "text")
     _check_output(args.output)
-    pipeline = Pipeline(settings)  # type: ignore[arg-type]
+    pipeline = Pipeline(settings)
     chunks = pipeline.speak(text, args.voice, SynthesisOptions(speed=args.speed))
     _write_stream(chunks, args.output)
     return 0
 
 
-def _write_stream(chunks: object, path: Path) -> None:
+def _write_stream(chunks: Iterator[Audio], path: Path) -> None:
     """Encode chunks into `path` as they come (a temp name, renamed when complete)."""
     from revoice import codecs
 
@@ -180,7 +213,7 @@ def _write_stream(chunks: object, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.part")
     try:
         with tmp.open("wb") as out:
-            for chunk in chunks:  # type: ignore[attr-defined]
+            for chunk in chunks:
                 if encoder is None:
                     encoder = codecs.StreamEncoder(fmt, chunk.sample_rate)
                 out.write(encoder.push(chunk))
@@ -202,8 +235,9 @@ def _collect_inputs(inputs: list[Path]) -> list[Path]:
     files: list[Path] = []
     for item in inputs:
         if item.is_dir():
-            found = sorted(p for p in item.rglob("*")
-                           if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+            found = sorted(
+                p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
+            )
             if not found:
                 raise InvalidOption(f"no audio files in directory {item}")
             files.extend(found)
@@ -214,7 +248,7 @@ def _collect_inputs(inputs: list[Path]) -> list[Path]:
     return files
 
 
-def _convert(args: argparse.Namespace, settings: object) -> int:
+def _convert(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import Progress
 
     from revoice import codecs
@@ -234,7 +268,7 @@ def _convert(args: argparse.Namespace, settings: object) -> int:
         except OSError as exc:
             raise OutputError(f"cannot create {args.output}: {exc.strerror or exc}") from None
         targets = _unique_targets(files, args.output, args.format)
-    pipeline = Pipeline(settings)  # type: ignore[arg-type]
+    pipeline = Pipeline(settings)
     voice = pipeline.voice(args.voice)  # an unknown voice fails before any work
     failures = 0
     with Progress(transient=True, disable=single or not sys.stderr.isatty()) as progress:
@@ -243,8 +277,12 @@ def _convert(args: argparse.Namespace, settings: object) -> int:
             progress.update(task, description=source.name)
             try:
                 conversion = pipeline.convert(
-                    codecs.decode(source), voice, language=args.language, task=args.task,
-                    speed=args.speed, model=args.model,
+                    codecs.decode(source),
+                    voice,
+                    language=args.language,
+                    task=args.task,
+                    speed=args.speed,
+                    model=args.model,
                 )
                 if not conversion.transcript.text:
                     raise InvalidOption(f"no speech found in {source}")
@@ -277,15 +315,21 @@ def _unique_targets(files: list[Path], outdir: Path, fmt: str) -> list[Path]:
     return targets
 
 
-def _voices(args: argparse.Namespace, settings: object) -> int:
+def _voices(args: argparse.Namespace, settings: Settings) -> int:
     from revoice.voices import Catalogue
 
-    catalogue = Catalogue.load(settings.voices)  # type: ignore[attr-defined]
+    catalogue = Catalogue.load(settings.voices)
     if args.json:
         rows = [
-            {"id": v.id, "engine": v.engine, "languages": list(v.languages),
-             "gender": v.gender, "sample_rate": v.sample_rate, "description": v.description,
-             "source": v.source}
+            {
+                "id": v.id,
+                "engine": v.engine,
+                "languages": list(v.languages),
+                "gender": v.gender,
+                "sample_rate": v.sample_rate,
+                "description": v.description,
+                "source": v.source,
+            }
             for v in catalogue
         ]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -295,17 +339,18 @@ def _voices(args: argparse.Namespace, settings: object) -> int:
 
     table = Table("id", "engine", "languages", "gender", "rate", "description")
     for v in catalogue:
-        table.add_row(v.id, v.engine, ",".join(v.languages), v.gender, str(v.sample_rate),
-                      v.description)
+        table.add_row(
+            v.id, v.engine, ",".join(v.languages), v.gender, str(v.sample_rate), v.description
+        )
     Console().print(table)
     return 0
 
 
-def _serve(args: argparse.Namespace, settings: object) -> int:
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from revoice.server import serve
 
     updates = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-    cfg = settings.model_copy(update=updates)  # type: ignore[attr-defined]
+    cfg = settings.model_copy(update=updates)
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         from revoice.errors import InvalidOption
 

@@ -64,10 +64,12 @@ def _decode_container(container: av.container.InputContainer, max_seconds: float
                 rate = frame.sample_rate or stream.rate
                 if not rate:
                     raise AudioDecodeError("the audio stream declares no sample rate")
-                resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+                # s32, not flt: FFmpeg then normalises its downmix matrix, so stereo and 5.1
+                # input is mixed to mono without gain (float output would sum and clip).
+                resampler = av.AudioResampler(format="s32", layout="mono", rate=rate)
                 limit = None if max_seconds is None else int(max_seconds * rate)
             for out in resampler.resample(frame):
-                chunk = out.to_ndarray().reshape(-1)
+                chunk = _floats(out)
                 chunks.append(chunk)
                 total += len(chunk)
             if limit is not None and total > limit:
@@ -76,7 +78,7 @@ def _decode_container(container: av.container.InputContainer, max_seconds: float
                 )
         if resampler is not None:
             for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+                chunks.append(_floats(out))
     except _DECODE_ERRORS as exc:
         # A truncated or partly corrupt file: keep what decoded, fail only if nothing did.
         if not chunks:
@@ -89,6 +91,11 @@ def _decode_container(container: av.container.InputContainer, max_seconds: float
     if limit is not None and len(samples) > limit:
         raise InputTooLarge(f"the audio is longer than the limit of {max_seconds:g} s", "file")
     return Audio(np.clip(samples, -1.0, 1.0), rate)
+
+
+def _floats(frame: av.AudioFrame) -> np.ndarray:
+    """A mono s32 frame as float32 samples in [-1, 1)."""
+    return frame.to_ndarray().reshape(-1).astype(np.float32) * np.float32(1 / 2**31)
 
 
 def decode_pcm(data: bytes, sample_rate: int) -> Audio:
@@ -137,8 +144,15 @@ FORMATS: dict[str, Format] = {
 }
 
 #: file suffixes the CLI accepts for output, and the format each one means
-SUFFIXES: dict[str, str] = {".wav": "wav", ".flac": "flac", ".mp3": "mp3", ".ogg": "ogg",
-                            ".opus": "opus", ".aac": "aac", ".pcm": "pcm"}
+SUFFIXES: dict[str, str] = {
+    ".wav": "wav",
+    ".flac": "flac",
+    ".mp3": "mp3",
+    ".ogg": "ogg",
+    ".opus": "opus",
+    ".aac": "aac",
+    ".pcm": "pcm",
+}
 
 
 def get_format(name: str) -> Format:
@@ -187,9 +201,13 @@ class _Sink:
 def wav_header(sample_rate: int, data_bytes: int = 0xFFFFFFFF - 36) -> bytes:
     """A 16-bit mono WAV header; the default size marks a stream of unknown length."""
     return (
-        b"RIFF" + struct.pack("<I", min(36 + data_bytes, 0xFFFFFFFF)) + b"WAVE"
-        + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, sample_rate, sample_rate * 2, 2, 16)
-        + b"data" + struct.pack("<I", min(data_bytes, 0xFFFFFFFF))
+        b"RIFF"
+        + struct.pack("<I", min(36 + data_bytes, 0xFFFFFFFF))
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, sample_rate, sample_rate * 2, 2, 16)
+        + b"data"
+        + struct.pack("<I", min(data_bytes, 0xFFFFFFFF))
     )
 
 
@@ -217,6 +235,7 @@ class StreamEncoder:
         assert fmt.container and fmt.codec
         self._container = av.open(self._sink, mode="w", format=fmt.container)
         stream = self._container.add_stream(fmt.codec, rate=self.sample_rate)
+        assert isinstance(stream, av.audio.stream.AudioStream)
         stream.layout = "mono"
         if fmt.codec == "libmp3lame":
             stream.bit_rate = 64000

@@ -76,6 +76,6 @@ class Settings(BaseSettings):
     concurrency: int = Field(
         2, ge=1, le=64, description="engine jobs run at once per engine (web page and API)"
     )
-    asr: ASRSettings = Field(default_factory=ASRSettings)  # type: ignore[arg-type]
-    tts: TTSSettings = Field(default_factory=TTSSettings)  # type: ignore[arg-type]
-    limits: Limits = Field(default_factory=Limits)  # type: ignore[arg-type]
+    asr: ASRSettings = Field(default_factory=ASRSettings)
+    tts: TTSSettings = Field(default_factory=TTSSettings)
+    limits: Limits = Field(default_factory=Limits)

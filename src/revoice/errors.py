@@ -1,4 +1,4 @@
-"""Domain errors. The doors (CLI, API, web page) map these to a one-line message or an HTTP status."""
+"""Domain errors. The doors (CLI, API, web page) map them to a one-line message or a status."""
 
 from __future__ import annotations
 
@@ -25,13 +25,17 @@ class InvalidOption(RevoiceError):
 
 
 class UnknownName(RevoiceError):
-    """A name (voice, model, engine) that is not in a known set; the message lists the valid ones."""
+    """A name (voice, model, engine) not in a known set; the message lists the valid ones."""
 
     status = 404
 
-    def __init__(self, kind: str, name: str, valid: Iterable[str], param: str | None = None) -> None:
+    def __init__(
+        self, kind: str, name: str, valid: Iterable[str], param: str | None = None
+    ) -> None:
         choices = sorted(valid)
-        shown = ", ".join(choices[:40]) + (f", ... ({len(choices)} in all)" if len(choices) > 40 else "")
+        shown = ", ".join(choices[:40]) + (
+            f", ... ({len(choices)} in all)" if len(choices) > 40 else ""
+        )
         super().__init__(f"unknown {kind} {name!r}; valid {kind}s: {shown}")
         self.name = name
         self.valid = choices

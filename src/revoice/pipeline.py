@@ -59,8 +59,9 @@ class Pipeline:
         cleaned = textsplit.clean(text)
         return engine.synthesize(cleaned, chosen, options or SynthesisOptions())
 
-    def language_for(self, audio: Audio, voice: Voice, language: str | None,
-                     model: str | None = None) -> str | None:
+    def language_for(
+        self, audio: Audio, voice: Voice, language: str | None, model: str | None = None
+    ) -> str | None:
         """The language to transcribe in: the caller's, else a hint from the voice.
 
         Whisper's language ID is unreliable on Hindi, so with a non-English voice the voice's

@@ -39,19 +39,27 @@ class EngineSpec:
 
 ENGINES: tuple[EngineSpec, ...] = (
     EngineSpec(
-        "faster-whisper", "asr", "revoice.asr.faster_whisper:FasterWhisperTranscriber",
+        "faster-whisper",
+        "asr",
+        "revoice.asr.faster_whisper:FasterWhisperTranscriber",
         "Whisper via CTranslate2; shipped models: base (multilingual), tiny.en",
         sample_rate=16000,
     ),
     EngineSpec(
-        "piper", "tts", "revoice.tts.piper:PiperSynthesizer",
-        "Piper VITS voices (ONNX); shipped: en_US-joe-medium", languages=("en",),
+        "piper",
+        "tts",
+        "revoice.tts.piper:PiperSynthesizer",
+        "Piper VITS voices (ONNX); shipped: en_US-joe-medium",
+        languages=("en",),
         sample_rate=22050,
     ),
     EngineSpec(
-        "kokoro", "tts", "revoice.tts.kokoro:KokoroSynthesizer",
+        "kokoro",
+        "tts",
+        "revoice.tts.kokoro:KokoroSynthesizer",
         "Kokoro-82M int8 ONNX with 5 shipped style packs; English and Hindi via espeak-ng",
-        languages=("en", "hi"), sample_rate=24000,
+        languages=("en", "hi"),
+        sample_rate=24000,
     ),
 )
 

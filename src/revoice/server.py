@@ -61,8 +61,13 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         font_mono=["ui-monospace", "monospace"],
     )
     return gr.mount_gradio_app(
-        app, demo, path="/", ssr_mode=False, theme=theme,
-        max_file_size=cfg.limits.max_upload_bytes, footer_links=["api"],
+        app,
+        demo,
+        path="/",
+        ssr_mode=False,
+        theme=theme,
+        max_file_size=cfg.limits.max_upload_bytes,
+        footer_links=["api"],
     )
 
 
@@ -75,8 +80,9 @@ def warm_up(pipeline: Pipeline) -> None:
         log.exception("warm-up failed")
 
 
-def serve(settings: Settings, ssl_certfile: Path | None = None,
-          ssl_keyfile: Path | None = None) -> None:
+def serve(
+    settings: Settings, ssl_certfile: Path | None = None, ssl_keyfile: Path | None = None
+) -> None:
     import uvicorn
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -86,7 +92,10 @@ def serve(settings: Settings, ssl_certfile: Path | None = None,
     scheme = "https" if ssl_certfile else "http"
     print(f"revoice {__version__}: serving on {scheme}://{settings.host}:{settings.port}")
     uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level="info",
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
         ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
         ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
         timeout_graceful_shutdown=30,

@@ -24,7 +24,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\ufeff]")
 
 def clean(text: str) -> str:
     """Normalise Unicode (NFC), drop control characters, collapse runs of spaces."""
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub(" ", text)
     text = re.sub(r"[ \t]+", " ", text)
     return text.strip()
@@ -69,7 +69,7 @@ def split_to_fit(sentence: str, fits: Callable[[str], bool]) -> list[str]:
 
     A single word that still does not fit is cut by characters, so no input is ever dropped.
     """
-    if fits(sentence):
+    if len(sentence) <= 1 or fits(sentence):  # one character cannot be cut any further
         return [sentence]
     for splitter in (_CLAUSE.split, str.split):
         parts = [p for p in splitter(sentence) if p]

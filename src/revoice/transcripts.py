@@ -29,8 +29,9 @@ def to_srt(transcript: Transcript) -> str:
 
 
 def to_vtt(transcript: Transcript) -> str:
-    blocks = [f"{_stamp(s.start, '.')} --> {_stamp(s.end, '.')}\n{s.text}\n"
-              for s in transcript.segments]
+    blocks = [
+        f"{_stamp(s.start, '.')} --> {_stamp(s.end, '.')}\n{s.text}\n" for s in transcript.segments
+    ]
     return "WEBVTT\n\n" + "\n".join(blocks)
 
 
@@ -44,9 +45,16 @@ def to_verbose(transcript: Transcript, words: bool = False) -> dict[str, Any]:
         "text": transcript.text,
         "segments": [
             {
-                "id": s.id, "seek": 0, "start": s.start, "end": s.end, "text": s.text,
-                "tokens": [], "temperature": 0.0, "avg_logprob": s.avg_logprob,
-                "compression_ratio": 0.0, "no_speech_prob": s.no_speech_prob,
+                "id": s.id,
+                "seek": 0,
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "tokens": [],
+                "temperature": 0.0,
+                "avg_logprob": s.avg_logprob,
+                "compression_ratio": 0.0,
+                "no_speech_prob": s.no_speech_prob,
             }
             for s in transcript.segments
         ],

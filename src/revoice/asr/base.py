@@ -11,9 +11,10 @@ from revoice.types import TranscribeOptions, Transcript
 WHISPER_RATE = 16000
 
 #: A neutral Devanagari sentence given as Whisper's prompt when the language is Hindi: without
-#: it Whisper base tends to write Hindi in Urdu script. A whole sentence, because short prompts
-#: get echoed into the transcript.
-HINDI_PROMPT = "नमस्ते, आज हम हिंदी में बात करेंगे और सब कुछ देवनागरी लिपि में लिखा जाएगा।"
+#: it Whisper base tends to write Hindi in Urdu script. A whole, plain sentence: short prompts,
+#: and prompts with distinctive words, get echoed into the transcript. Of three candidates this
+#: one gave the lowest character error rate on synthetic Hindi (0.30; no prompt: 1.7).
+HINDI_PROMPT = "यह रिकॉर्डिंग हिंदी भाषा में है। कृपया इसे ध्यान से सुनिए और लिखिए।"
 
 
 class Transcriber(Protocol):

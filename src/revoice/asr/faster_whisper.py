@@ -60,8 +60,9 @@ class FasterWhisperTranscriber:
             from faster_whisper import BatchedInferencePipeline, WhisperModel
 
             cfg = self._settings.asr
-            source, download = resolve_model(self.model_name, self._settings.home,
-                                             cfg.allow_download)
+            source, download = resolve_model(
+                self.model_name, self._settings.home, cfg.allow_download
+            )
             device = cfg.device
             if device == "auto":
                 import ctranslate2
@@ -72,13 +73,21 @@ class FasterWhisperTranscriber:
                 compute = "float16" if device == "cuda" else "int8"
             try:
                 model = WhisperModel(
-                    source, device=device, compute_type=compute, cpu_threads=cfg.cpu_threads,
+                    source,
+                    device=device,
+                    compute_type=compute,
+                    cpu_threads=cfg.cpu_threads,
                     download_root=str(self._settings.home / "hub") if download else None,
                     local_files_only=not download,
                 )
             except Exception as exc:  # model missing, corrupt, or hub unreachable
-                hint = "" if download else (
-                    "set REVOICE_ASR__ALLOW_DOWNLOAD=true to fetch it, or give a model directory"
+                hint = (
+                    ""
+                    if download
+                    else (
+                        "set REVOICE_ASR__ALLOW_DOWNLOAD=true to fetch it, "
+                        "or give a model directory"
+                    )
                 )
                 if isinstance(exc, OSError | ValueError) and not Path(source).is_dir():
                     raise UnknownModel(self.model_name, SHIPPED, hint) from None

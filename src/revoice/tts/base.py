@@ -28,14 +28,15 @@ def effective_speed(voice: Voice, options: SynthesisOptions) -> float:
     return float(min(max(speed, 0.25), 4.0))
 
 
-def trim_silence(samples: np.ndarray, sample_rate: int, threshold: float = 0.01,
-                 pad_seconds: float = 0.04) -> np.ndarray:
+def trim_silence(
+    samples: np.ndarray, sample_rate: int, threshold: float = 0.01, pad_seconds: float = 0.04
+) -> np.ndarray:
     """Cut leading and trailing near-silence, keeping a little padding around the speech."""
     loud = np.flatnonzero(np.abs(samples) > threshold)
     if len(loud) == 0:
         return samples[:0]
     pad = int(pad_seconds * sample_rate)
-    return samples[max(0, loud[0] - pad): loud[-1] + pad]
+    return samples[max(0, loud[0] - pad) : loud[-1] + pad]
 
 
 def with_pause(samples: np.ndarray, sample_rate: int, pause: float) -> Audio:

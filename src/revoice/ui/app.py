@@ -42,15 +42,17 @@ class Handlers:
     ) -> Iterator[tuple[Any, Any, Any]]:
         """Transcript first, then speech chunk by chunk, then the whole file for download."""
         if not recording:
-            raise gr.Error("Record something or upload an audio file first.",
-                           print_exception=False)
+            raise gr.Error("Record something or upload an audio file first.", print_exception=False)
         try:
             audio = codecs.decode(
                 recording, max_seconds=self.pipeline.settings.limits.max_audio_seconds
             )
             conversion = self.pipeline.convert(
-                audio, voice, language=None if language == "auto" else language,
-                task="translate" if task == "translate" else "transcribe", speed=speed,
+                audio,
+                voice,
+                language=None if language == "auto" else language,
+                task="translate" if task == "translate" else "transcribe",
+                speed=speed,
             )
             text = conversion.transcript.text
             if not text:
@@ -95,30 +97,54 @@ def build_ui(pipeline: Pipeline) -> gr.Blocks:
         with gr.Row():
             with gr.Column():
                 recording = gr.Audio(
-                    sources=["microphone", "upload"], type="filepath", label="Your voice",
+                    sources=["microphone", "upload"],
+                    type="filepath",
+                    label="Your voice",
                     elem_id="recording",
                 )
-                voice = gr.Dropdown(choices=choices, value=pipeline.settings.default_voice,
-                                    label="Voice", elem_id="voice")
+                voice = gr.Dropdown(
+                    choices=choices,
+                    value=pipeline.settings.default_voice,
+                    label="Voice",
+                    elem_id="voice",
+                )
                 with gr.Row():
-                    language = gr.Dropdown(choices=LANGUAGES, value="auto",
-                                           label="Spoken language", elem_id="language")
-                    task = gr.Radio(["transcribe", "translate"], value="transcribe",
-                                    label="Text step", info="translate: speak it in English")
+                    language = gr.Dropdown(
+                        choices=LANGUAGES, value="auto", label="Spoken language", elem_id="language"
+                    )
+                    task = gr.Radio(
+                        ["transcribe", "translate"],
+                        value="transcribe",
+                        label="Text step",
+                        info="translate: speak it in English",
+                    )
                 speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
                 convert = gr.Button("Convert", variant="primary", elem_id="convert")
             with gr.Column():
                 transcript = gr.Textbox(
-                    label="Transcript (edit it and press Speak again)", lines=5,
-                    interactive=True, elem_id="transcript",
+                    label="Transcript (edit it and press Speak again)",
+                    lines=5,
+                    interactive=True,
+                    elem_id="transcript",
                 )
-                live = gr.Audio(label="New speech", streaming=True, autoplay=True,
-                                interactive=False, elem_id="speech")
-                full = gr.Audio(label="Whole recording (download)", interactive=False,
-                                type="numpy", format="wav", elem_id="download")
+                live = gr.Audio(
+                    label="New speech",
+                    streaming=True,
+                    autoplay=True,
+                    interactive=False,
+                    elem_id="speech",
+                )
+                full = gr.Audio(
+                    label="Whole recording (download)",
+                    interactive=False,
+                    type="numpy",
+                    format="wav",
+                    elem_id="download",
+                )
                 again = gr.Button("Speak again", elem_id="speak-again")
         outputs = [transcript, live, full]
-        convert.click(handlers.convert, [recording, voice, language, task, speed], outputs,
-                      api_name="convert")
+        convert.click(
+            handlers.convert, [recording, voice, language, task, speed], outputs, api_name="convert"
+        )
         again.click(handlers.speak, [transcript, voice, speed], outputs, api_name="speak")
     return demo

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=1, le=65535, description="port `revoice serve` listens on")
     concurrency: int = Field(
         2, ge=1, le=64, description="engine jobs run at once per engine (web page and API)"
+    )
+    api_key: SecretStr | None = Field(
+        None, description="when set, /v1 requires `Authorization: Bearer <key>` (REVOICE_API_KEY)"
     )
     asr: ASRSettings = Field(default_factory=ASRSettings)
     tts: TTSSettings = Field(default_factory=TTSSettings)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from revoice import text as textsplit
+from revoice.asr.base import TranscriptStream
 from revoice.audio import Audio
 from revoice.config import Settings
 from revoice.models import ModelCache
@@ -49,6 +50,12 @@ class Pipeline:
     ) -> Transcript:
         """The whole recording as text (empty text when there is no speech)."""
         return self.models.asr(model).transcribe(audio, options or TranscribeOptions())
+
+    def transcribe_stream(
+        self, audio: Audio, options: TranscribeOptions | None = None, model: str | None = None
+    ) -> TranscriptStream:
+        """Transcription whose segments arrive as they are decoded."""
+        return self.models.asr(model).stream(audio, options or TranscribeOptions())
 
     def speak(
         self, text: str, voice: str | Voice | None = None, options: SynthesisOptions | None = None

@@ -73,3 +73,18 @@ def get(name: str, kind: Kind) -> EngineSpec:
         if spec.name == name and spec.kind == kind:
             return spec
     raise UnknownName(f"{kind} engine", name, [e.name for e in engines(kind)], param="engine")
+
+
+#: model names OpenAI clients send, and what they mean here (None = the configured default)
+ASR_ALIASES: dict[str, str | None] = {
+    "whisper-1": None,
+    "gpt-4o-transcribe": None,
+    "gpt-4o-mini-transcribe": None,
+}
+TTS_MODELS = (
+    "tts-1",
+    "tts-1-hd",
+    "gpt-4o-mini-tts",
+    "revoice",
+    *(e.name for e in ENGINES if e.kind == "tts"),
+)

@@ -1,4 +1,4 @@
-"""The server behind `revoice serve`: one FastAPI app with the web page at `/`."""
+"""The server behind `revoice serve`: one FastAPI app, the web page at `/`, the API at `/v1`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ import shutil
 import threading
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from revoice import __version__
+from revoice.api import errors as api_errors
+from revoice.api.deps import Runtime, check_api_key
+from revoice.api.routes import audio as audio_routes
+from revoice.api.routes import catalog as catalog_routes
 from revoice.config import Settings
 from revoice.pipeline import Pipeline
 
@@ -47,8 +51,18 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     cfg = settings or Settings()
     ensure_ffmpeg(cfg.home)
     pipe = pipeline or Pipeline(cfg)
-    app = FastAPI(title="revoice", version=__version__)
+    app = FastAPI(
+        title="revoice",
+        version=__version__,
+        description="Voice to voice, offline. OpenAI-compatible audio API under /v1.",
+    )
     app.state.pipeline = pipe
+    app.state.runtime = Runtime(cfg, pipe)
+    api_errors.install(app)
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(check_api_key)])
+    v1.include_router(audio_routes.router)
+    v1.include_router(catalog_routes.router)
+    app.include_router(v1)
 
     @app.get("/health")
     def health() -> dict[str, object]:

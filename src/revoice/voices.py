@@ -38,6 +38,15 @@ SEED_PRESETS = (
     "hindi-female-1",
     "hindi-female-2",
 )
+#: OpenAI's voice names, for clients that only know those (documented in docs/voices.md)
+OPENAI_VOICES = {
+    "alloy": "english-female",
+    "echo": "english-male-1",
+    "fable": "english-male-2",
+    "onyx": "kokoro/jm_kumo",
+    "nova": "kokoro/jf_gongitsune",
+    "shimmer": "kokoro/jf_tebukuro",
+}
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 _STYLE_GENDER = {"jf": "female", "jm": "male"}
 
@@ -276,6 +285,9 @@ class Catalogue:
             return self._voices[key]
         if key.lower() in self._voices:
             return self._voices[key.lower()]
+        alias = OPENAI_VOICES.get(key.lower())
+        if alias in self._voices:
+            return self._voices[alias]
         raise UnknownVoice(voice_id, self._voices)
 
     def __contains__(self, voice_id: object) -> bool:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
 from revoice.audio import Audio
-from revoice.types import TranscribeOptions, Transcript
+from revoice.types import Segment, Task, TranscribeOptions, Transcript
 
 #: Whisper models take 16 kHz mono
 WHISPER_RATE = 16000
@@ -17,12 +19,35 @@ WHISPER_RATE = 16000
 HINDI_PROMPT = "यह रिकॉर्डिंग हिंदी भाषा में है। कृपया इसे ध्यान से सुनिए और लिखिए।"
 
 
+@dataclass
+class TranscriptStream:
+    """A transcription in progress: what is known up front, and segments as they are decoded."""
+
+    language: str
+    language_probability: float
+    duration: float
+    task: Task
+    segments: Iterator[Segment]
+
+    def collect(self) -> Transcript:
+        """Decode everything and return the whole transcript."""
+        segments = tuple(self.segments)
+        text = " ".join(s.text for s in segments if s.text).strip()
+        return Transcript(
+            text, self.language, self.duration, segments, self.language_probability, self.task
+        )
+
+
 class Transcriber(Protocol):
     def load(self) -> None:
         """Load the model (idempotent)."""
 
     def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcript:
         """The whole of `audio` as text, with timed segments."""
+        ...
+
+    def stream(self, audio: Audio, options: TranscribeOptions) -> TranscriptStream:
+        """Like `transcribe`, with segments yielded as they are decoded."""
         ...
 
     def detect_language(self, audio: Audio) -> tuple[str, float]:

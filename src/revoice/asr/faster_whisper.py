@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from revoice import assets
-from revoice.asr.base import HINDI_PROMPT, WHISPER_RATE
+from revoice.asr.base import HINDI_PROMPT, WHISPER_RATE, TranscriptStream
 from revoice.audio import Audio
 from revoice.config import Settings
 from revoice.errors import EngineUnavailable, UnknownModel
@@ -109,31 +109,38 @@ class FasterWhisperTranscriber:
 
     def detect_language(self, audio: Audio) -> tuple[str, float]:
         self.load()
+        return self._detect(self._speech(audio.resample(WHISPER_RATE).samples))
+
+    def _detect(self, speech: np.ndarray) -> tuple[str, float]:
         if not self._model.model.is_multilingual:
             return "en", 1.0
-        speech = self._speech(audio.resample(WHISPER_RATE).samples)
         if len(speech) < WHISPER_RATE // 10:
             return "en", 0.0
         language, probability, _ = self._model.detect_language(speech[: 30 * WHISPER_RATE])
         return str(language), float(probability)
 
     def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcript:
+        return self.stream(audio, options).collect()
+
+    def stream(self, audio: Audio, options: TranscribeOptions) -> TranscriptStream:
         self.load()
         samples = audio.resample(WHISPER_RATE).samples
         duration = len(samples) / WHISPER_RATE
         multilingual = bool(self._model.model.is_multilingual)
         language = options.language if multilingual else "en"
+        task = options.task if multilingual else "transcribe"
+        speech = self._speech(samples) if options.vad else samples
+        if len(speech) < WHISPER_RATE // 10:  # no speech at all: nothing to decode
+            return TranscriptStream(language or "en", 0.0, duration, options.task, iter(()))
         probability = 1.0
-        if options.vad and len(self._speech(samples)) < WHISPER_RATE // 10:
-            return Transcript("", language or "en", duration, (), 0.0, options.task)
         if language is None:
-            language, probability = self.detect_language(audio)
+            language, probability = self._detect(speech)
         prompt = options.prompt
-        if prompt is None and language == "hi" and options.task == "transcribe":
+        if prompt is None and language == "hi" and task == "transcribe":
             prompt = HINDI_PROMPT
         kwargs: dict[str, Any] = dict(
             language=language,
-            task=options.task if multilingual else "transcribe",
+            task=task,
             beam_size=self._settings.asr.beam_size,
             initial_prompt=prompt,
             word_timestamps=options.word_timestamps,
@@ -141,14 +148,13 @@ class FasterWhisperTranscriber:
         if options.temperature is not None:
             kwargs["temperature"] = options.temperature
         if options.vad:
-            raw_segments, _ = self._batched.transcribe(
+            raw, _ = self._batched.transcribe(
                 samples, batch_size=self._settings.asr.batch_size, vad_filter=True, **kwargs
             )
         else:
-            raw_segments, _ = self._model.transcribe(samples, vad_filter=False, **kwargs)
-        segments = tuple(_segment(i, s) for i, s in enumerate(raw_segments))
-        text = " ".join(s.text for s in segments if s.text).strip()
-        return Transcript(text, language, duration, segments, probability, options.task)
+            raw, _ = self._model.transcribe(samples, vad_filter=False, **kwargs)
+        segments = (_segment(i, s) for i, s in enumerate(raw))
+        return TranscriptStream(language, probability, duration, options.task, segments)
 
 
 def _segment(index: int, raw: Any) -> Segment:

@@ -1,0 +1,232 @@
+"""/v1/audio: transcriptions, translations, speech, and our voice-to-voice extension."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import anyio
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+
+from revoice import codecs, registry
+from revoice import text as textsplit
+from revoice.api.deps import Runtime, check_content_length, read_upload, runtime
+from revoice.api.schemas import SpeechRequest, VoiceToVoiceJSON
+from revoice.api.streaming import AudioStream
+from revoice.asr.base import TranscriptStream
+from revoice.audio import Audio
+from revoice.errors import InputTooLarge, InvalidOption, UnknownModel
+from revoice.transcripts import TEXT_FORMATS, render, to_verbose
+from revoice.types import SynthesisOptions, Task, TranscribeOptions, Transcript, Voice
+
+router = APIRouter(prefix="/audio", tags=["audio"])
+RT = Annotated[Runtime, Depends(runtime)]
+_TEXT_MEDIA = {"text": "text/plain", "srt": "application/x-subrip", "vtt": "text/vtt"}
+
+
+def asr_model(name: str | None) -> str | None:
+    """OpenAI's model names mean the configured default; anything else is a model to load."""
+    if not name or name in registry.ASR_ALIASES:
+        return None
+    return name
+
+
+async def decode_upload(rt: Runtime, file: UploadFile) -> Audio:
+    data = await read_upload(file, rt.settings.limits.max_upload_bytes)
+    seconds = rt.settings.limits.max_audio_seconds
+    return await anyio.to_thread.run_sync(lambda: codecs.decode(data, max_seconds=seconds))
+
+
+async def _transcription(
+    rt: Runtime,
+    file: UploadFile,
+    model: str | None,
+    options: TranscribeOptions,
+    response_format: str,
+    words: bool,
+    stream: bool,
+) -> Response:
+    if response_format not in TEXT_FORMATS:
+        raise InvalidOption(
+            f"response_format must be one of: {', '.join(TEXT_FORMATS)}", "response_format"
+        )
+    audio = await decode_upload(rt, file)
+    engine = await rt.run("asr", rt.pipeline.models.asr, asr_model(model))
+    if stream:
+        started: TranscriptStream = await rt.run("asr", engine.stream, audio, options)
+        return StreamingResponse(_sse(rt, started), media_type="text/event-stream")
+    transcript: Transcript = await rt.run("asr", engine.transcribe, audio, options)
+    if response_format == "verbose_json":
+        return JSONResponse(to_verbose(transcript, words=words))
+    if response_format == "json":
+        return JSONResponse({"text": transcript.text})
+    return PlainTextResponse(
+        render(transcript, response_format), media_type=_TEXT_MEDIA[response_format]
+    )
+
+
+async def _sse(rt: Runtime, started: TranscriptStream) -> AsyncIterator[str]:
+    """OpenAI's transcription events: one text delta per decoded segment, then done."""
+    texts: list[str] = []
+    try:
+        while (segment := await rt.run("asr", next, started.segments, None)) is not None:
+            delta = segment.text if not texts else f" {segment.text}"
+            texts.append(segment.text)
+            event = {
+                "type": "transcript.text.delta",
+                "delta": delta,
+                "segment": {"id": segment.id, "start": segment.start, "end": segment.end},
+            }
+            yield f"data: {json.dumps(event, ensure_ascii=False)}\n\n"
+        done = {
+            "type": "transcript.text.done",
+            "text": " ".join(texts).strip(),
+            "language": started.language,
+            "duration": started.duration,
+        }
+        yield f"data: {json.dumps(done, ensure_ascii=False)}\n\n"
+    finally:
+        close = getattr(started.segments, "close", None)
+        if close is not None:
+            close()
+
+
+TranscriptionForm = Annotated[UploadFile, File(description="the audio file")]
+
+
+@router.post("/transcriptions", dependencies=[Depends(check_content_length)])
+async def transcriptions(
+    rt: RT,
+    file: TranscriptionForm,
+    model: Annotated[str, Form()] = "whisper-1",
+    language: Annotated[str | None, Form()] = None,
+    prompt: Annotated[str | None, Form()] = None,
+    response_format: Annotated[str, Form()] = "json",
+    temperature: Annotated[float | None, Form()] = None,
+    timestamp_granularities: Annotated[
+        list[str] | None, Form(alias="timestamp_granularities[]")
+    ] = None,
+    stream: Annotated[bool, Form()] = False,
+) -> Response:
+    """Speech to text (OpenAI `audio.transcriptions.create`)."""
+    granularities = set(timestamp_granularities or ())
+    unknown = granularities - {"segment", "word"}
+    if unknown:
+        raise InvalidOption(
+            "timestamp_granularities[] takes 'segment' and 'word'", "timestamp_granularities[]"
+        )
+    options = TranscribeOptions(
+        language=language,
+        prompt=prompt,
+        temperature=temperature,
+        word_timestamps="word" in granularities,
+    )
+    return await _transcription(
+        rt, file, model, options, response_format, "word" in granularities, stream
+    )
+
+
+@router.post("/translations", dependencies=[Depends(check_content_length)])
+async def translations(
+    rt: RT,
+    file: TranscriptionForm,
+    model: Annotated[str, Form()] = "whisper-1",
+    prompt: Annotated[str | None, Form()] = None,
+    response_format: Annotated[str, Form()] = "json",
+    temperature: Annotated[float | None, Form()] = None,
+) -> Response:
+    """Speech in any language to English text (OpenAI `audio.translations.create`)."""
+    options = TranscribeOptions(task="translate", prompt=prompt, temperature=temperature)
+    return await _transcription(rt, file, model, options, response_format, False, False)
+
+
+def _check_text(rt: Runtime, text: str) -> str:
+    cleaned = textsplit.clean(text)
+    if not any(ch.isalnum() for ch in cleaned):
+        raise InvalidOption("input has nothing to say (no letters or digits)", "input")
+    limit = rt.settings.limits.max_text_chars
+    if len(cleaned) > limit:
+        raise InputTooLarge(f"input is longer than the limit of {limit} characters", "input")
+    return cleaned
+
+
+async def _speech_stream(
+    rt: Runtime, text: str, voice: Voice, speed: float | None, fmt: codecs.Format
+) -> AudioStream:
+    engine = await rt.run(voice.engine, rt.pipeline.models.tts, voice.engine)
+    chunks = engine.synthesize(text, voice, SynthesisOptions(speed=speed))
+    stream = AudioStream(rt, voice.engine, chunks, fmt, voice.sample_rate)
+    await stream.prime()
+    return stream
+
+
+@router.post("/speech", response_class=StreamingResponse)
+async def speech(rt: RT, request: SpeechRequest) -> StreamingResponse:
+    """Text to speech (OpenAI `audio.speech.create`), streamed sentence by sentence."""
+    if request.model not in registry.TTS_MODELS:
+        raise UnknownModel(request.model, registry.TTS_MODELS)
+    text = _check_text(rt, request.input)
+    voice = rt.pipeline.voice(request.voice)
+    fmt = codecs.get_format(request.response_format)
+    stream = await _speech_stream(rt, text, voice, request.speed, fmt)
+    return StreamingResponse(stream.body(), media_type=fmt.mime)
+
+
+@router.post(
+    "/voice-to-voice", dependencies=[Depends(check_content_length)], response_model=VoiceToVoiceJSON
+)
+async def voice_to_voice(
+    rt: RT,
+    file: TranscriptionForm,
+    voice: Annotated[str | None, Form()] = None,
+    language: Annotated[str | None, Form()] = None,
+    task: Annotated[str, Form()] = "transcribe",
+    response_format: Annotated[str, Form()] = "mp3",
+    audio_format: Annotated[str, Form(description="audio format inside a json reply")] = "wav",
+    speed: Annotated[float | None, Form(ge=0.25, le=4.0)] = None,
+    model: Annotated[str | None, Form()] = None,
+) -> Any:
+    """Our extension: a recording in, the same words in another voice out.
+
+    The body is the new speech (streamed); the transcript is in the `X-Revoice-Transcript`
+    header (UTF-8, percent-encoded). With `response_format=json` the reply is one JSON object
+    with the audio in base64.
+    """
+    if task not in ("transcribe", "translate"):
+        raise InvalidOption("task must be 'transcribe' or 'translate'", "task")
+    as_json = response_format == "json"
+    fmt = codecs.get_format(audio_format if as_json else response_format)
+    chosen = rt.pipeline.voice(voice)
+    audio = await decode_upload(rt, file)
+    the_task: Task = "translate" if task == "translate" else "transcribe"
+    conversion = await rt.run(
+        "asr",
+        lambda: rt.pipeline.convert(
+            audio, chosen, language=language, task=the_task, speed=speed, model=asr_model(model)
+        ),
+    )
+    transcript = conversion.transcript
+    if as_json:
+        chunks: list[Audio] = await rt.run(chosen.engine, list, conversion.speech)
+        whole = Audio.concat(chunks, chosen.sample_rate)
+        data = await anyio.to_thread.run_sync(codecs.encode, whole, fmt)
+        return VoiceToVoiceJSON(
+            transcript=transcript.text,
+            language=transcript.language,
+            voice=chosen.id,
+            format=fmt.name,
+            sample_rate=fmt.rate_for(chosen.sample_rate),
+            audio=base64.b64encode(data).decode("ascii"),
+        )
+    stream = AudioStream(rt, chosen.engine, conversion.speech, fmt, chosen.sample_rate)
+    await stream.prime()
+    headers = {
+        "X-Revoice-Transcript": quote(transcript.text, safe=""),
+        "X-Revoice-Language": transcript.language,
+        "X-Revoice-Voice": chosen.id,
+    }
+    return StreamingResponse(stream.body(), media_type=fmt.mime, headers=headers)

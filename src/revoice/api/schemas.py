@@ -1,0 +1,65 @@
+"""Request and response bodies of the HTTP API (OpenAI's audio API shapes)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
+
+
+class SpeechRequest(BaseModel):
+    """POST /v1/audio/speech."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field("tts-1", description="tts-1, tts-1-hd, piper, kokoro, ...")
+    input: str = Field(..., description="the text to speak")
+    voice: str | None = Field(None, description="voice id or OpenAI voice name")
+    response_format: AudioFormat = "mp3"
+    speed: float = Field(1.0, ge=0.25, le=4.0)
+    stream_format: Literal["audio"] = Field(
+        "audio", description="only raw audio streaming is supported"
+    )
+    instructions: str | None = Field(None, description="accepted for compatibility; unused")
+
+
+class VoiceOut(BaseModel):
+    id: str
+    name: str
+    object: Literal["voice"] = "voice"
+    engine: str
+    languages: list[str]
+    gender: str
+    sample_rate: int
+    description: str
+    source: str
+
+
+class VoiceList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[VoiceOut]
+
+
+class ModelOut(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "revoice"
+    kind: str
+    description: str = ""
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelOut]
+
+
+class VoiceToVoiceJSON(BaseModel):
+    transcript: str
+    language: str
+    voice: str
+    format: str
+    sample_rate: int
+    audio: str = Field(..., description="base64 of the encoded audio")

@@ -1,0 +1,1 @@
+"""revoice benchmarks: ratios measured side by side in one run (`make bench`)."""

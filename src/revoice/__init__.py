@@ -29,7 +29,7 @@ def load_tts(engine: str = "kokoro", settings: Settings | None = None) -> Synthe
 def voices(settings: Settings | None = None) -> Catalogue:
     """The voice catalogue: shipped voices, the seed presets and the user's own."""
     cfg = settings or Settings()
-    return Catalogue.load(cfg.voices)
+    return Catalogue.load(cfg.voices, cfg)
 
 
 __all__ = ["Audio", "Pipeline", "Settings", "__version__", "load_asr", "load_tts", "voices"]

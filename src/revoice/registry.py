@@ -61,6 +61,39 @@ ENGINES: tuple[EngineSpec, ...] = (
         languages=("en", "hi"),
         sample_rate=24000,
     ),
+    EngineSpec(
+        "bark",
+        "tts",
+        "revoice.tts.bark:BarkSynthesizer",
+        "Bark (suno/bark-small) via transformers: 130 v2 presets in 13 languages; weights from "
+        "the Hugging Face cache or a directory",
+        extra="bark",
+        languages=("en", "de", "es", "fr", "hi", "it", "ja", "ko", "pl", "pt", "ru", "tr", "zh"),
+        sample_rate=24000,
+    ),
+    EngineSpec(
+        "openai-whisper",
+        "asr",
+        "revoice.asr.openai_whisper:OpenAIWhisperTranscriber",
+        "Whisper via openai-whisper (PyTorch); default model medium, from ~/.cache/whisper",
+        extra="openai-whisper",
+        sample_rate=16000,
+        streaming=False,
+    ),
+    EngineSpec(
+        "transformers",
+        "text",
+        "revoice.textgen.transformers_backend:TransformersGenerator",
+        "Text generation with transformers: flan-t5-large (4-bit on CUDA), any seq2seq or "
+        "causal model, or the shipped SmolLM2-135M-Instruct GGUF",
+        extra="transformers",
+    ),
+    EngineSpec(
+        "openai-chat",
+        "text",
+        "revoice.textgen.openai_chat:OpenAIChatGenerator",
+        "Any OpenAI-compatible chat server (llama.cpp, Ollama, vLLM, ...) at text.base_url",
+    ),
 )
 
 

@@ -24,7 +24,10 @@ from types import MappingProxyType
 from typing import Any
 
 from revoice import assets, registry
+from revoice.config import BarkSettings, Settings
+from revoice.device import installed
 from revoice.errors import UnknownVoice, VoiceConfigError
+from revoice.tts import bark
 from revoice.tts.kokoro import SAMPLE_RATE as KOKORO_RATE
 from revoice.tts.kokoro import STYLES as KOKORO_STYLES
 from revoice.types import Voice
@@ -72,8 +75,18 @@ def _kokoro(
     )
 
 
-def builtin_voices() -> list[Voice]:
-    """Every shipped voice, then the seed's seven preset names bound to them."""
+def bark_listed(cfg: BarkSettings) -> bool:
+    """Whether the Bark presets belong in the catalogue (checked without importing torch)."""
+    if cfg.voices == "auto":
+        return cfg.seed_presets or installed("torch", "transformers")
+    return cfg.voices == "on"
+
+
+def builtin_voices(settings: Settings | None = None) -> list[Voice]:
+    """The seed's seven preset names, every shipped voice, then Bark's presets when the bark
+    extra is installed (settings: `bark.voices`, `bark.seed_presets`; default: the
+    environment's)."""
+    cfg = (settings or Settings()).bark
     joe_model, joe_config = assets.piper_joe()
     joe_rate = int(json.loads(joe_config.read_text())["audio"]["sample_rate"])
     joe = Voice(
@@ -150,7 +163,9 @@ def builtin_voices() -> list[Voice]:
             "female",
         ),
     ]
-    return [*presets, joe, *styles]
+    if cfg.seed_presets:  # the seed's own binding: the seven names speak with Bark
+        presets = bark.seed_voices()
+    return [*presets, joe, *styles, *(bark.preset_voices() if bark_listed(cfg) else [])]
 
 
 def parse_user_voices(data: Mapping[str, Any], origin: str = "voices.toml") -> list[Voice]:
@@ -200,6 +215,8 @@ def _user_voice(vid: str, spec: Any, origin: str) -> Voice:
     if gender not in ("male", "female", "neutral"):
         raise VoiceConfigError(f"{where}: gender must be male, female or neutral")
     description = str(spec.get("description", f"User voice ({engine})"))
+    if engine == "bark":
+        return _user_bark_voice(vid, spec, where, tuple(languages), gender, description, speed)
     if engine == "kokoro":
         blend = spec.get("blend") or {str(spec.get("base", "jf_alpha")): 1.0}
         if not isinstance(blend, Mapping) or not blend:
@@ -251,6 +268,43 @@ def _user_voice(vid: str, spec: Any, origin: str) -> Voice:
     )
 
 
+def _user_bark_voice(
+    vid: str,
+    spec: Mapping[str, Any],
+    where: str,
+    languages: tuple[str, ...],
+    gender: Any,
+    description: str,
+    speed: float,
+) -> Voice:
+    """A Bark voice: a v2 preset name, or a .npz history prompt of your own."""
+    base = spec.get("base") or spec.get("model") or "v2/en_speaker_6"
+    if isinstance(base, str) and base.endswith(".npz"):
+        try:
+            found = Path(base).expanduser().is_file()
+        except (OSError, RuntimeError, ValueError):
+            found = False
+        if not found:
+            raise VoiceConfigError(f"{where}: Bark voice file {base} not found")
+        base = str(Path(base).expanduser())
+    elif base not in bark.PRESETS:
+        raise VoiceConfigError(
+            f"{where}: base must be a Bark preset such as 'v2/en_speaker_6' "
+            f"(v2/<{'|'.join(bark.LANGUAGES)}>_speaker_<0-9>) or a .npz voice file"
+        )
+    return Voice(
+        vid,
+        "bark",
+        languages,
+        gender,
+        bark.SAMPLE_RATE,
+        description,
+        base=str(base),
+        speed=float(speed),
+        source="user",
+    )
+
+
 def _number(value: object) -> bool:
     """A finite int or float (TOML booleans are not numbers here)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
@@ -275,9 +329,9 @@ class Catalogue:
             self._voices[voice.id] = voice  # a user voice may override a shipped id
 
     @classmethod
-    def load(cls, voices_file: Path | None = None) -> Catalogue:
+    def load(cls, voices_file: Path | None = None, settings: Settings | None = None) -> Catalogue:
         users = load_user_voices(voices_file) if voices_file else []
-        return cls([*builtin_voices(), *users])
+        return cls([*builtin_voices(settings), *users])
 
     def get(self, voice_id: str) -> Voice:
         key = voice_id.strip()
@@ -288,7 +342,15 @@ class Catalogue:
         alias = OPENAI_VOICES.get(key.lower())
         if alias in self._voices:
             return self._voices[alias]
-        raise UnknownVoice(voice_id, self._voices)
+        error = UnknownVoice(voice_id, self._voices)
+        presets = [v for v in self._voices if v.startswith("bark/v2/")]
+        if presets:  # 130 Bark ids would crowd every other voice out of the message
+            others = sorted(v for v in self._voices if not v.startswith("bark/v2/"))
+            error.args = (
+                f"unknown voice {voice_id!r}; valid voices: {', '.join(others)}, and "
+                f"{len(presets)} Bark presets bark/v2/<language>_speaker_<0-9>",
+            )
+        raise error
 
     def __contains__(self, voice_id: object) -> bool:
         if not isinstance(voice_id, str):

@@ -88,7 +88,22 @@ def _parser() -> argparse.ArgumentParser:
         help="format of files written into an output directory",
     )
     p.add_argument("--language", "-l", help="spoken language; default: detect")
-    p.add_argument("--task", choices=("transcribe", "translate"), default="transcribe")
+    p.add_argument(
+        "--task",
+        choices=("transcribe", "translate"),
+        default="transcribe",
+        help="translate: say it in English",
+    )
+    p.add_argument(
+        "--reply",
+        action="store_true",
+        help="say an answer to what was said (text model: REVOICE_TEXT__*)",
+    )
+    p.add_argument(
+        "--instruction",
+        help="rewrite what is said, e.g. 'summarise' or "
+        "'make it formal' (text model: REVOICE_TEXT__*)",
+    )
     p.add_argument("--speed", type=float, help="0.25 to 4.0")
     p.add_argument("--model", "-m", help="ASR model: base, tiny.en or a model directory")
 
@@ -283,11 +298,17 @@ def _convert(args: argparse.Namespace, settings: Settings) -> int:
                     task=args.task,
                     speed=args.speed,
                     model=args.model,
+                    mode="reply" if args.reply else "none",
+                    instruction=args.instruction,
                 )
                 if not conversion.transcript.text:
                     raise InvalidOption(f"no speech found in {source}")
                 _write_stream(conversion.speech, target)
-                print(f"{source} -> {target}: {conversion.transcript.text}")
+                said = conversion.transcript.text
+                line = f"{source} -> {target}: {said}"
+                if conversion.text != said:
+                    line += f"\n  spoken: {conversion.text}"
+                print(line)
             except RevoiceError as exc:
                 if single:
                     raise

@@ -8,6 +8,7 @@ from typing import Any
 from revoice import registry
 from revoice.asr.base import Transcriber
 from revoice.config import Settings
+from revoice.textgen.base import TextGenerator
 from revoice.tts.base import Synthesizer
 
 
@@ -46,6 +47,14 @@ class ModelCache:
         spec = registry.get(engine, "tts")
         synth: Synthesizer = self._get(("tts", engine), lambda: spec.load_class()(self.settings))
         return synth
+
+    def text(self) -> TextGenerator:
+        """The text step's generator (`text.backend`), loaded once."""
+        from revoice import textgen
+
+        name = self.settings.text.backend
+        generator: TextGenerator = self._get(("text", name), lambda: textgen.create(self.settings))
+        return generator
 
     def loaded(self) -> list[str]:
         with self._guard:

@@ -9,23 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 from revoice import text as textsplit
 from revoice.asr.base import TranscriptStream
 from revoice.audio import Audio
 from revoice.config import Settings
+from revoice.errors import InvalidOption
 from revoice.models import ModelCache
 from revoice.types import SynthesisOptions, Task, TranscribeOptions, Transcript, Voice
 from revoice.voices import Catalogue
 
+TextMode = Literal["none", "translate", "reply"]
+TEXT_MODES: tuple[TextMode, ...] = ("none", "translate", "reply")
+
 
 @dataclass(frozen=True)
 class Conversion:
-    """The result of voice to voice: the transcript now, the speech as it is made."""
+    """The result of voice to voice: the transcript and the text to say now, the speech as it
+    is made. `text` differs from the transcript when a text step (reply, instruction) ran."""
 
     transcript: Transcript
     voice: Voice
     speech: Iterator[Audio]
+    text: str = ""
 
 
 class Pipeline:
@@ -81,6 +88,17 @@ class Pipeline:
             return "en"
         return voice.language
 
+    def text_step(self, text: str, mode: TextMode, instruction: str | None = None) -> str:
+        """What to say for a transcript: itself, a reply to it, or it rewritten as instructed.
+
+        `translate` happens earlier, in speech recognition (Whisper's translate task).
+        """
+        instruction = (instruction or "").strip() or None
+        if not text or (mode != "reply" and instruction is None):
+            return text
+        generator = self.models.text()
+        return generator.generate(text, instruction=None if mode == "reply" else instruction)
+
     def convert(
         self,
         audio: Audio,
@@ -90,9 +108,21 @@ class Pipeline:
         task: Task = "transcribe",
         speed: float | None = None,
         model: str | None = None,
+        mode: TextMode = "none",
+        instruction: str | None = None,
     ) -> Conversion:
-        """Voice to voice. The transcript is complete on return; speech streams lazily."""
+        """Voice to voice. The transcript is complete on return; speech streams lazily.
+
+        `mode`: none (say what was said), translate (say it in English), reply (say an answer
+        to it); `instruction` ("summarise", "make it formal") rewrites what is said.
+        """
+        if mode not in TEXT_MODES:
+            raise InvalidOption(f"mode must be one of: {', '.join(TEXT_MODES)}", "mode")
+        if mode == "translate":
+            task = "translate"
         chosen = self.voice(voice)
+        if mode == "reply" or (instruction or "").strip():
+            self.models.text()  # fail on a missing text model before transcribing
         synth_options = SynthesisOptions(speed=speed)
         options = TranscribeOptions(language=language, task=task)
         if task == "transcribe":
@@ -101,5 +131,6 @@ class Pipeline:
             )
         self.models.tts(chosen.engine)  # fail on a broken engine before transcribing
         transcript = self.transcribe(audio, options, model)
-        speech = self.speak(transcript.text, chosen, synth_options) if transcript.text else iter(())
-        return Conversion(transcript, chosen, speech)
+        text = self.text_step(transcript.text, mode, instruction)
+        speech = self.speak(text, chosen, synth_options) if text.strip() else iter(())
+        return Conversion(transcript, chosen, speech, text)

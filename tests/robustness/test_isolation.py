@@ -84,12 +84,13 @@ def test_sixteen_concurrent_users_of_the_web_page(
 
     def convert(i: int) -> tuple[str, str]:
         client = Client(f"{url}/", verbose=False)
-        transcript, _, audio_path = client.predict(
+        transcript, _, audio_path, _ = client.predict(
             handle_file(str(paths[i])),
             "english-male-1",
             "auto",
             "transcribe",
             1.0,
+            "",
             api_name="/convert",
         )
         assert codecs.decode(audio_path).duration > 1

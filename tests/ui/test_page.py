@@ -35,9 +35,10 @@ def _client(server: Server, downloads: Path) -> Client:
 def _convert(client: Client, clip: Path, voice: str) -> tuple[str, Path]:
     """One /convert call: (transcript, path of the full speech file)."""
     result = client.predict(
-        handle_file(str(clip)), voice, "auto", "transcribe", 1.0, api_name="/convert"
+        handle_file(str(clip)), voice, "auto", "transcribe", 1.0, "", api_name="/convert"
     )
-    transcript, _stream, full = result
+    transcript, _stream, full, spoken = result
+    assert spoken == transcript  # no text step: the words said are the words spoken
     assert isinstance(transcript, str), f"transcript is not text: {result!r}"
     assert full, f"no full audio file came back: {result!r}"
     return transcript, Path(full)

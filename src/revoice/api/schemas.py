@@ -58,6 +58,7 @@ class ModelList(BaseModel):
 
 class VoiceToVoiceJSON(BaseModel):
     transcript: str
+    text: str = Field(..., description="the words spoken: the transcript, or the text step's")
     language: str
     voice: str
     format: str

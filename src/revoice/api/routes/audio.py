@@ -20,11 +20,13 @@ from revoice.api.streaming import AudioStream
 from revoice.asr.base import TranscriptStream
 from revoice.audio import Audio
 from revoice.errors import InputTooLarge, InvalidOption, UnknownModel
+from revoice.pipeline import TextMode
 from revoice.transcripts import TEXT_FORMATS, render, to_verbose
 from revoice.types import SynthesisOptions, Task, TranscribeOptions, Transcript, Voice
 
 router = APIRouter(prefix="/audio", tags=["audio"])
 RT = Annotated[Runtime, Depends(runtime)]
+TEXT_MODE_NAMES: dict[str, TextMode] = {"none": "none", "translate": "translate", "reply": "reply"}
 _TEXT_MEDIA = {"text": "text/plain", "srt": "application/x-subrip", "vtt": "text/vtt"}
 
 
@@ -189,15 +191,21 @@ async def voice_to_voice(
     audio_format: Annotated[str, Form(description="audio format inside a json reply")] = "wav",
     speed: Annotated[float | None, Form(ge=0.25, le=4.0)] = None,
     model: Annotated[str | None, Form()] = None,
+    mode: Annotated[str, Form(description="none | translate | reply")] = "none",
+    instruction: Annotated[str | None, Form(description="e.g. 'summarise'")] = None,
 ) -> Any:
     """Our extension: a recording in, the same words in another voice out.
 
     The body is the new speech (streamed); the transcript is in the `X-Revoice-Transcript`
-    header (UTF-8, percent-encoded). With `response_format=json` the reply is one JSON object
-    with the audio in base64.
+    header and the words spoken (after a `reply` or `instruction` text step) in
+    `X-Revoice-Text` (UTF-8, percent-encoded). With `response_format=json` the reply is one
+    JSON object with the audio in base64.
     """
     if task not in ("transcribe", "translate"):
         raise InvalidOption("task must be 'transcribe' or 'translate'", "task")
+    text_mode = TEXT_MODE_NAMES.get(mode)
+    if text_mode is None:
+        raise InvalidOption(f"mode must be one of: {', '.join(TEXT_MODE_NAMES)}", "mode")
     as_json = response_format == "json"
     fmt = codecs.get_format(audio_format if as_json else response_format)
     chosen = rt.pipeline.voice(voice)
@@ -206,7 +214,14 @@ async def voice_to_voice(
     conversion = await rt.run(
         "asr",
         lambda: rt.pipeline.convert(
-            audio, chosen, language=language, task=the_task, speed=speed, model=asr_model(model)
+            audio,
+            chosen,
+            language=language,
+            task=the_task,
+            speed=speed,
+            model=asr_model(model),
+            mode=text_mode,
+            instruction=instruction,
         ),
     )
     transcript = conversion.transcript
@@ -216,6 +231,7 @@ async def voice_to_voice(
         data = await anyio.to_thread.run_sync(codecs.encode, whole, fmt)
         return VoiceToVoiceJSON(
             transcript=transcript.text,
+            text=conversion.text,
             language=transcript.language,
             voice=chosen.id,
             format=fmt.name,
@@ -226,6 +242,7 @@ async def voice_to_voice(
     await stream.prime()
     headers = {
         "X-Revoice-Transcript": quote(transcript.text, safe=""),
+        "X-Revoice-Text": quote(conversion.text, safe=""),
         "X-Revoice-Language": transcript.language,
         "X-Revoice-Voice": chosen.id,
     }

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 
 from revoice import __version__
 from revoice.api import errors as api_errors
 from revoice.api.deps import Runtime, check_api_key
+from revoice.api.errors import APIError
+from revoice.api.guard import Guard
 from revoice.api.routes import audio as audio_routes
 from revoice.api.routes import catalog as catalog_routes
 from revoice.config import Settings
 from revoice.pipeline import Pipeline
 
 log = logging.getLogger("revoice")
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 def ensure_ffmpeg(home: Path) -> None:
@@ -63,6 +67,14 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     v1.include_router(audio_routes.router)
     v1.include_router(catalog_routes.router)
     app.include_router(v1)
+    app.add_middleware(Guard, settings=cfg)
+
+    @app.api_route("/v1/{path:path}", methods=_METHODS, include_in_schema=False)
+    def unknown_api_path(request: Request, path: str) -> None:
+        """Unknown /v1 paths get OpenAI-shaped errors (Gradio, mounted at /, would answer)."""
+        if any(re.fullmatch(pattern, request.url.path) for pattern in _api_paths(app)):
+            raise APIError(405, f"{request.method} is not allowed on /v1/{path}")
+        raise APIError(404, f"no such endpoint: /v1/{path}", code="unknown_endpoint")
 
     @app.get("/health")
     def health() -> dict[str, object]:
@@ -83,6 +95,15 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         max_file_size=cfg.limits.max_upload_bytes,
         footer_links=["api"],
     )
+
+
+def _api_paths(app: FastAPI) -> list[str]:
+    """Regexes of the /v1 paths in the OpenAPI schema (to tell 405 from 404)."""
+    return [
+        ".+".join(re.escape(part) for part in re.split(r"\{[^}]+\}", path))
+        for path in app.openapi()["paths"]
+        if path.startswith("/v1/")
+    ]
 
 
 def warm_up(pipeline: Pipeline) -> None:

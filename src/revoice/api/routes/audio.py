@@ -207,7 +207,11 @@ async def voice_to_voice(
     if text_mode is None:
         raise InvalidOption(f"mode must be one of: {', '.join(TEXT_MODE_NAMES)}", "mode")
     as_json = response_format == "json"
-    fmt = codecs.get_format(audio_format if as_json else response_format)
+    try:
+        fmt = codecs.get_format(audio_format if as_json else response_format)
+    except InvalidOption as exc:
+        exc.param = "audio_format" if as_json else "response_format"
+        raise
     chosen = rt.pipeline.voice(voice)
     audio = await decode_upload(rt, file)
     the_task: Task = "translate" if task == "translate" else "transcribe"

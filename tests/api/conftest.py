@@ -1,0 +1,119 @@
+"""Fixtures of the API tests: the app in process, the SDK on it, a real `revoice serve`.
+
+The in-process app shares the session pipeline, so models load once. The server process is
+started once per module that asks for it, on a free loopback port, with the session's
+REVOICE_HOME (assembled models are reused) and no voices file; its output goes to a log whose
+tail is attached to the report of a failing test that used it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Generator, Iterator
+from pathlib import Path
+
+import openai
+import pytest
+from fastapi import FastAPI
+from starlette.testclient import TestClient
+
+from revoice import codecs
+from revoice.audio import Audio
+from revoice.config import Settings
+from revoice.pipeline import Pipeline
+from revoice.server import create_app
+from revoice.voices import OPENAI_VOICES
+from tests.api.helpers import (
+    HINDI_SENTENCE,
+    Server,
+    free_port,
+    sdk_for,
+    serve_command,
+    stop,
+    wait_healthy,
+)
+
+
+@pytest.fixture(scope="session")
+def api_app(settings: Settings, pipeline: Pipeline) -> FastAPI:
+    """The app with default settings over the shared pipeline."""
+    return create_app(settings, pipeline)
+
+
+@pytest.fixture(scope="module")
+def http(api_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(api_app) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def sdk(http: TestClient) -> openai.OpenAI:
+    """The official openai SDK, driving the app in process."""
+    return sdk_for(http)
+
+
+@pytest.fixture(scope="module")
+def voice_rates(sdk: openai.OpenAI) -> dict[str, int]:
+    """Sample rate of every voice id and OpenAI voice name, as /v1/audio/voices tells it."""
+    listing = sdk.get("/audio/voices", cast_to=object)
+    rates = {v["id"]: v["sample_rate"] for v in listing["data"]}
+    rates.update({alias: rates[target] for alias, target in OPENAI_VOICES.items()})
+    return rates
+
+
+@pytest.fixture(scope="session")
+def hindi_wav(pipeline: Pipeline) -> bytes:
+    """A Hindi recording (synthetic: Kokoro), as wav bytes."""
+    return codecs.encode(Audio.concat(pipeline.speak(HINDI_SENTENCE, "hindi-female-2")), "wav")
+
+
+@pytest.fixture(scope="module")
+def revoice_server(
+    revoice_home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """`revoice serve --host 127.0.0.1 --port <free>`, healthy; stopped after the module."""
+    workdir = tmp_path_factory.mktemp("revoice-api-serve")
+    port = free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("REVOICE_", "GRADIO_")) and k.lower() != "no_proxy"
+    }
+    env.update(
+        REVOICE_HOME=str(revoice_home),
+        REVOICE_VOICES=str(workdir / "missing" / "voices.toml"),  # does not exist
+        GRADIO_ANALYTICS_ENABLED="False",
+        GRADIO_TEMP_DIR=str(workdir / "gradio"),
+        PYTHONUNBUFFERED="1",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    log = workdir / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*serve_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=workdir,
+        )
+    server = Server(base_url=f"http://127.0.0.1:{port}", process=process, log=log)
+    try:
+        wait_healthy(server)
+        yield server
+    finally:
+        stop(process)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Attach the server's output to the report of a failed test that used it."""
+    report = yield
+    server = getattr(item, "funcargs", {}).get("revoice_server")
+    if report.failed and isinstance(server, Server):
+        report.sections.append(("revoice serve output", server.output()))
+    return report

@@ -7,15 +7,18 @@ the first sentence while the rest is still being made.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from revoice import custom, effects
 from revoice import text as textsplit
 from revoice.asr.base import TranscriptStream
 from revoice.audio import Audio
 from revoice.config import Settings
+from revoice.effects import Effects
 from revoice.errors import InvalidOption
+from revoice.likeness import Likeness, Matcher
 from revoice.models import ModelCache
 from revoice.types import SynthesisOptions, Task, TranscribeOptions, Transcript, Voice
 from revoice.voices import Catalogue
@@ -46,6 +49,7 @@ class Pipeline:
         self.settings = settings or Settings()
         self.models = models or ModelCache(self.settings)
         self.catalogue = catalogue or Catalogue.load(self.settings.voices, self.settings)
+        self._matcher: Matcher | None = None
 
     def voice(self, voice: str | Voice | None) -> Voice:
         if isinstance(voice, Voice):
@@ -71,7 +75,50 @@ class Pipeline:
         chosen = self.voice(voice)
         engine = self.models.tts(chosen.engine)
         cleaned = textsplit.clean(text)
-        return engine.synthesize(cleaned, chosen, options or SynthesisOptions())
+        chunks = engine.synthesize(cleaned, chosen, options or SynthesisOptions())
+        controls = Effects(pitch=chosen.pitch, formant=chosen.formant, volume=chosen.volume)
+        return effects.apply_all(chunks, controls)
+
+    def reload_voices(self) -> None:
+        """Read the voice catalogue again (after the user's voices file changed)."""
+        self.catalogue = Catalogue.load(self.settings.voices, self.settings)
+
+    def _builtin(self) -> dict[str, Voice]:
+        return {v.id: v for v in self.catalogue if v.source == "builtin"}
+
+    def add_voice(self, voice_id: str, spec: Mapping[str, Any]) -> Voice:
+        """Create (or replace) a custom voice and save it in the user's voices file.
+
+        `spec` is what a `[voices.<id>]` table holds, e.g. `{"voice": "english-female",
+        "pitch": -2, "formant": 0.95}` or `{"engine": "kokoro", "blend": {...}}`.
+        """
+        voice = custom.add_voice(self.settings.voices, voice_id, spec, self._builtin())
+        self.reload_voices()
+        return voice
+
+    def remove_voice(self, voice_id: str) -> None:
+        custom.remove_voice(self.settings.voices, voice_id)
+        self.reload_voices()
+
+    def like_me(
+        self, recording: Audio, voice_id: str | None = None
+    ) -> tuple[Likeness, Voice | None]:
+        """The shipped voice nearest to the recording, pitch-matched; saved when given an id."""
+        if self._matcher is None:
+            self._matcher = Matcher(self)
+        likeness = self._matcher.match(recording)
+        saved = None
+        if voice_id:
+            saved = self.add_voice(
+                voice_id,
+                {
+                    "voice": likeness.voice,
+                    "pitch": likeness.pitch,
+                    "description": f"sounds like you: {likeness.voice}, pitch "
+                    f"{likeness.pitch:+.1f} st",
+                },
+            )
+        return likeness, saved
 
     def language_for(
         self, audio: Audio, voice: Voice, language: str | None, model: str | None = None

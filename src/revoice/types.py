@@ -105,6 +105,12 @@ class Voice:
     blend: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     speed: float = 1.0
     source: Literal["builtin", "user"] = "builtin"
+    #: voice controls applied to the engine's output (see revoice.effects)
+    pitch: float = 0.0  # semitones
+    formant: float = 1.0  # vocal-tract ratio: > 1 brighter, < 1 deeper
+    volume: float = 0.0  # dB
+    #: the catalogue voice a custom voice was made from, if any
+    parent: str | None = None
 
     @property
     def language(self) -> str:

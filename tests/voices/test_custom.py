@@ -1,0 +1,133 @@
+"""Voices people make their own: measured effects, saved voices, "sound like me"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from revoice.audio import Audio
+from revoice.config import Settings
+from revoice.effects import mean_formants, median_f0
+from revoice.errors import InvalidOption, UnknownVoice, VoiceConfigError
+from revoice.pipeline import Pipeline
+from revoice.types import TranscribeOptions
+from tests.helpers import wer
+
+TEXT = "The rainbow is a division of white light into many beautiful colors."
+
+
+@pytest.fixture()
+def own(settings: Settings, pipeline: Pipeline, tmp_path: Path) -> Pipeline:
+    """A pipeline with its own (empty) voices file, sharing the loaded models."""
+    mine = settings.model_copy(update={"voices": tmp_path / "voices.toml"})
+    return Pipeline(mine, models=pipeline.models)
+
+
+def speak(p: Pipeline, voice: str, text: str = TEXT) -> Audio:
+    return Audio.concat(p.speak(text, voice))
+
+
+@pytest.mark.parametrize("parent", ["english-male-1", "english-female"])
+def test_pitch_up_four_semitones_raises_f0_by_26_percent(own: Pipeline, parent: str) -> None:
+    own.add_voice("higher", {"voice": parent, "pitch": 4})
+    before = median_f0(speak(own, parent))
+    after = median_f0(speak(own, "higher"))
+    ratio = after / before
+    print(f"{parent}: median F0 {before:.0f} -> {after:.0f} Hz (x{ratio:.3f}; 2^(4/12) = 1.260)")
+    assert 1.20 <= ratio <= 1.32
+
+
+def test_formant_shift_moves_the_formants(own: Pipeline) -> None:
+    own.add_voice("deeper", {"voice": "english-female", "formant": 0.85})
+    own.add_voice("brighter", {"voice": "english-female", "formant": 1.15})
+    f1, f2 = mean_formants(speak(own, "english-female"))
+    d1, d2 = mean_formants(speak(own, "deeper"))
+    b1, b2 = mean_formants(speak(own, "brighter"))
+    print(
+        f"F1/F2 original {f1:.0f}/{f2:.0f}, deeper {d1:.0f}/{d2:.0f}, brighter {b1:.0f}/{b2:.0f} Hz"
+    )
+    assert d1 < f1 < b1 and d2 < f2 < b2
+    # the pitch stays put while the vocal tract changes
+    assert median_f0(speak(own, "deeper")) == pytest.approx(
+        median_f0(speak(own, "english-female")), rel=0.05
+    )
+
+
+def test_volume_and_speed(own: Pipeline) -> None:
+    own.add_voice("quiet", {"voice": "english-male-1", "volume": -6.0})
+    own.add_voice("fast", {"voice": "english-male-1", "speed": 1.3})
+    normal = speak(own, "english-male-1")
+    assert speak(own, "quiet").rms() / normal.rms() == pytest.approx(0.5, rel=0.02)  # -6 dB
+    assert speak(own, "fast").duration < normal.duration * 0.85
+
+
+def test_changed_voices_stay_intelligible(own: Pipeline) -> None:
+    own.add_voice(
+        "mix",
+        {
+            "voice": "english-female",
+            "pitch": -3,
+            "formant": 0.92,
+            "blend": {"jf_alpha": 0.6, "jm_kumo": 0.4},
+        },
+    )
+    heard = own.transcribe(speak(own, "mix"), TranscribeOptions(language="en")).text
+    assert wer([TEXT], [heard]) <= 0.15
+
+
+def test_saved_voices_survive_a_restart_and_can_be_deleted(
+    own: Pipeline, pipeline: Pipeline
+) -> None:
+    voice = own.add_voice(
+        "narrator",
+        {"voice": "english-female", "pitch": -2, "speed": 1.1, "description": "my narrator"},
+    )
+    assert voice.parent == "english-female" and voice.source == "user"
+    text = own.settings.voices.read_text()
+    assert "[voices.narrator]" in text and "pitch = -2" in text
+    again = Pipeline(own.settings, models=pipeline.models)  # a fresh start reads the file
+    assert again.voice("narrator").pitch == -2 and again.voice("narrator").speed == 1.1
+    again.remove_voice("narrator")
+    with pytest.raises(UnknownVoice):
+        again.voice("narrator")
+    with pytest.raises(UnknownVoice):
+        again.remove_voice("narrator")
+
+
+def test_bad_custom_voices_are_refused(own: Pipeline) -> None:
+    with pytest.raises(InvalidOption, match="shipped voice"):
+        own.add_voice("english-female", {"voice": "english-male-1"})
+    with pytest.raises(VoiceConfigError, match="pitch"):
+        own.add_voice("x", {"voice": "english-female", "pitch": 40})
+    with pytest.raises(VoiceConfigError, match="not a catalogue voice"):
+        own.add_voice("x", {"voice": "nobody"})
+    with pytest.raises(VoiceConfigError, match="blend needs a Kokoro voice"):
+        own.add_voice("x", {"voice": "english-male-1", "blend": {"jf_alpha": 1}})
+    assert not own.settings.voices.exists()  # nothing invalid was written
+
+
+SAY = "Please call Stella and ask her to bring these things with her from the store."
+
+
+@pytest.mark.parametrize("source", ["kokoro/jf_alpha", "kokoro/jm_kumo", "piper/joe"])
+def test_sound_like_me_picks_the_right_neighbour(
+    own: Pipeline, pipeline: Pipeline, source: str
+) -> None:
+    recording = speak(own, source, SAY)
+    likeness, saved = own.like_me(recording, "me")
+    print(source, "->", likeness)
+    assert likeness.voice == source
+    assert abs(likeness.pitch) < 1.5  # the same voice needs (almost) no shift
+    assert saved is not None and saved.parent == source
+    restarted = Pipeline(own.settings, models=pipeline.models)
+    assert restarted.voice("me").parent == source
+
+
+def test_sound_like_me_matches_pitch(own: Pipeline) -> None:
+    from revoice.effects import Effects
+
+    higher = Effects(pitch=5).apply(speak(own, "kokoro/jm_kumo", SAY))
+    likeness, _ = own.like_me(higher)
+    assert likeness.voice == "kokoro/jm_kumo"
+    assert 3.5 <= likeness.pitch <= 6.5

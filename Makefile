@@ -38,12 +38,18 @@ dev: $(VENV)/.dev-installed
 run: install
 	$(BIN)/revoice serve --host $(HOST) --port $(PORT)
 
-# Debian packages the browser test needs (installed when running as root with apt-get).
+# Debian packages for the browser test (chromium) and the system voices (festival with its Hindi
+# NSK, US slt and kal voices, flite, espeak-ng): installed when running as root with apt-get.
+SYSTEM_PACKAGES ?= chromium festival festvox-hi-nsk festvox-us-slt-hts festvox-kallpc16k flite espeak-ng
+
 system-deps:
-	@if command -v chromium >/dev/null 2>&1; then :; \
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	else echo "note: install Debian's chromium for the browser test (sudo apt-get install chromium)"; fi
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "note: the browser test and the system voices need Debian's" $$missing \
+	  "(sudo apt-get install" $$missing")"; fi
 
 lint: dev
 	$(BIN)/ruff check src tests bench

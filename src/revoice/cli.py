@@ -107,8 +107,33 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=float, help="0.25 to 4.0")
     p.add_argument("--model", "-m", help="ASR model: base, tiny.en or a model directory")
 
-    p = sub.add_parser("voices", help="list the voices")
+    p = sub.add_parser("voices", help="list, add, remove and preview voices")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    vs = p.add_subparsers(dest="action", metavar="ACTION")
+    a = vs.add_parser("add", help="save a custom voice in your voices file")
+    a.add_argument("id", help="new voice id (lower-case letters, digits, . _ -)")
+    source = a.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--from", dest="parent", metavar="VOICE", help="start from this catalogue voice"
+    )
+    source.add_argument(
+        "--like-me",
+        type=Path,
+        metavar="RECORDING",
+        help="pick the shipped voice nearest to your recording, pitch-matched",
+    )
+    a.add_argument("--pitch", type=float, help="semitones, -12..12")
+    a.add_argument("--formant", type=float, help="vocal tract ratio 0.7..1.4 (<1 deeper)")
+    a.add_argument("--volume", type=float, help="dB, -30..12")
+    a.add_argument("--speed", type=float, help="0.25..4")
+    a.add_argument("--blend", help="Kokoro styles, e.g. jf_alpha=0.6,jm_kumo=0.4")
+    a.add_argument("--description", help="one line shown in the catalogue")
+    r = vs.add_parser("remove", help="delete a custom voice")
+    r.add_argument("id")
+    pv = vs.add_parser("preview", help="hear a voice: write a short sample")
+    pv.add_argument("id")
+    pv.add_argument("--output", "-o", type=Path, required=True)
+    pv.add_argument("--text", help="what to say (default: a sample sentence)")
 
     p = sub.add_parser("serve", help="run the web page (and API) server")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
@@ -336,9 +361,61 @@ def _unique_targets(files: list[Path], outdir: Path, fmt: str) -> list[Path]:
     return targets
 
 
+def _blend(text: str) -> dict[str, float]:
+    from revoice.errors import InvalidOption
+
+    try:
+        pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+        return {name.strip(): float(weight) for name, weight in pairs}
+    except ValueError:
+        raise InvalidOption(
+            "--blend takes style=weight pairs, e.g. jf_alpha=0.6,jm_kumo=0.4", "blend"
+        ) from None
+
+
+def _voice_action(args: argparse.Namespace, settings: Settings) -> int:
+    from revoice import codecs
+    from revoice.pipeline import Pipeline
+    from revoice.voices import preview_text
+
+    pipeline = Pipeline(settings)
+    if args.action == "remove":
+        pipeline.remove_voice(args.id)
+        print(f"removed {args.id} from {settings.voices}")
+        return 0
+    if args.action == "preview":
+        voice = pipeline.voice(args.id)
+        _check_output(args.output)
+        _write_stream(pipeline.speak(args.text or preview_text(voice), voice), args.output)
+        return 0
+    if args.like_me:
+        likeness, _ = pipeline.like_me(codecs.decode(args.like_me), None)
+        spec: dict[str, object] = {"voice": likeness.voice, "pitch": likeness.pitch}
+        print(
+            f"nearest voice: {likeness.voice} (similarity {likeness.similarity:.2f}); "
+            f"your pitch {likeness.user_f0:.0f} Hz, shift {likeness.pitch:+.1f} semitones"
+        )
+    else:
+        spec = {"voice": args.parent}
+    extra = {
+        "pitch": args.pitch,
+        "formant": args.formant,
+        "volume": args.volume,
+        "speed": args.speed,
+        "description": args.description,
+        "blend": _blend(args.blend) if args.blend else None,
+    }
+    spec.update({k: v for k, v in extra.items() if v is not None})
+    voice = pipeline.add_voice(args.id, spec)
+    print(f"saved {voice.id} ({voice.engine}, from {voice.parent}) in {settings.voices}")
+    return 0
+
+
 def _voices(args: argparse.Namespace, settings: Settings) -> int:
     from revoice.voices import Catalogue
 
+    if args.action:
+        return _voice_action(args, settings)
     catalogue = Catalogue.load(settings.voices, settings)
     if args.json:
         rows = [

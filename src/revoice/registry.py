@@ -62,6 +62,30 @@ ENGINES: tuple[EngineSpec, ...] = (
         sample_rate=24000,
     ),
     EngineSpec(
+        "festival",
+        "tts",
+        "revoice.tts.system:FestivalSynthesizer",
+        "Festival's text2wave (Debian festival + festvox-hi-nsk, festvox-us-slt-hts, "
+        "festvox-kallpc16k): native Hindi male NSK, US English slt (HTS) and kal",
+        languages=("en", "hi"),
+    ),
+    EngineSpec(
+        "flite",
+        "tts",
+        "revoice.tts.system:FliteSynthesizer",
+        "flite (Debian flite): US English slt, rms, kal and Scottish awb, 16 kHz",
+        languages=("en",),
+        sample_rate=16000,
+    ),
+    EngineSpec(
+        "espeak-ng",
+        "tts",
+        "revoice.tts.system:EspeakSynthesizer",
+        "espeak-ng (Debian espeak-ng): formant synthesis, English and Hindi with variants",
+        languages=("en", "hi"),
+        sample_rate=22050,
+    ),
+    EngineSpec(
         "bark",
         "tts",
         "revoice.tts.bark:BarkSynthesizer",

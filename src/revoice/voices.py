@@ -19,6 +19,7 @@ import math
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -26,10 +27,12 @@ from typing import Any
 from revoice import assets, registry
 from revoice.config import BarkSettings, Settings
 from revoice.device import installed
-from revoice.errors import UnknownVoice, VoiceConfigError
+from revoice.effects import Effects
+from revoice.errors import RevoiceError, UnknownVoice, VoiceConfigError
 from revoice.tts import bark
 from revoice.tts.kokoro import SAMPLE_RATE as KOKORO_RATE
 from revoice.tts.kokoro import STYLES as KOKORO_STYLES
+from revoice.tts.system import preset_bindings, system_voices
 from revoice.types import Voice
 
 SEED_PRESETS = (
@@ -163,17 +166,99 @@ def builtin_voices(settings: Settings | None = None) -> list[Voice]:
             "female",
         ),
     ]
+    system = system_voices()  # festival, flite, espeak-ng: those installed, else none
+    bound = preset_bindings(system)  # hindi-male-2 -> festival's NSK when it is installed
+    presets = [bound.get(v.id, v) for v in presets]
     if cfg.seed_presets:  # the seed's own binding: the seven names speak with Bark
         presets = bark.seed_voices()
-    return [*presets, joe, *styles, *(bark.preset_voices() if bark_listed(cfg) else [])]
+    return [*presets, joe, *styles, *system, *(bark.preset_voices() if bark_listed(cfg) else [])]
 
 
-def parse_user_voices(data: Mapping[str, Any], origin: str = "voices.toml") -> list[Voice]:
-    """Voices from a parsed voices TOML document (`[voices.<id>]` tables)."""
+#: keys every user voice may carry on top of its engine's: the voice controls
+EFFECT_KEYS = ("pitch", "formant", "volume")
+
+
+def parse_user_voices(
+    data: Mapping[str, Any],
+    origin: str = "voices.toml",
+    parents: Mapping[str, Voice] | None = None,
+) -> list[Voice]:
+    """Voices from a parsed voices TOML document (`[voices.<id>]` tables).
+
+    A voice may start from a catalogue voice (`voice = "english-female"`) and change its
+    speed, Kokoro blend and the voice controls (`pitch`, `formant`, `volume`).
+    """
     table = data.get("voices", {})
     if not isinstance(table, Mapping):
         raise VoiceConfigError(f"{origin}: [voices] must be a table of voices")
-    return [_user_voice(vid, spec, origin) for vid, spec in table.items()]
+    return [_with_effects(vid, spec, origin, parents or {}) for vid, spec in table.items()]
+
+
+def _with_effects(vid: Any, spec: Any, origin: str, parents: Mapping[str, Voice]) -> Voice:
+    where = f"{origin}: voice {vid!r}"
+    if not isinstance(spec, Mapping):
+        raise VoiceConfigError(f"{where} must be a table")
+    rest = {k: v for k, v in spec.items() if k not in (*EFFECT_KEYS, "voice")}
+    controls = {k: spec[k] for k in EFFECT_KEYS if k in spec}
+    for key, value in controls.items():
+        if not _number(value):
+            raise VoiceConfigError(f"{where}: {key} must be a number")
+    try:
+        effects = Effects(**{k: float(v) for k, v in controls.items()})
+    except RevoiceError as exc:
+        raise VoiceConfigError(f"{where}: {exc}") from None
+    parent_id = spec.get("voice")
+    if parent_id is None:
+        voice = _user_voice(vid, rest, origin)
+    else:
+        voice = _derived_voice(vid, rest, where, parent_id, parents)
+    return replace(voice, pitch=effects.pitch, formant=effects.formant, volume=effects.volume)
+
+
+def _derived_voice(
+    vid: Any, spec: Mapping[str, Any], where: str, parent_id: Any, parents: Mapping[str, Voice]
+) -> Voice:
+    """A user voice made from a catalogue voice, changing only what the spec names."""
+    if not isinstance(vid, str) or not _ID.fullmatch(vid):
+        raise VoiceConfigError(
+            f"{where}: ids use lower-case letters, digits, '.', '_' and '-' (at most 63)"
+        )
+    if not isinstance(parent_id, str) or parent_id not in parents:
+        raise VoiceConfigError(f"{where}: voice = {parent_id!r} is not a catalogue voice")
+    parent = parents[parent_id]
+    allowed = {"speed", "blend", "description", "gender", "language", "languages"}
+    extra = sorted(set(spec) - allowed)
+    if extra:
+        raise VoiceConfigError(
+            f"{where}: unknown keys {extra} for a voice made from another; "
+            f"allowed: {sorted({*allowed, *EFFECT_KEYS, 'voice'})}"
+        )
+    speed = spec.get("speed", parent.speed)
+    if not _number(speed) or not 0.25 <= speed <= 4.0:
+        raise VoiceConfigError(f"{where}: speed must be a number between 0.25 and 4.0")
+    blend = parent.blend
+    if "blend" in spec:
+        if parent.engine != "kokoro":
+            raise VoiceConfigError(f"{where}: blend needs a Kokoro voice, not {parent.engine}")
+        blend = _user_voice(vid, {"engine": "kokoro", "blend": spec["blend"]}, where).blend
+    languages = spec.get("languages") or (
+        [spec["language"]] if "language" in spec else list(parent.languages)
+    )
+    gender = spec.get("gender", parent.gender)
+    if gender not in ("male", "female", "neutral"):
+        raise VoiceConfigError(f"{where}: gender must be male, female or neutral")
+    description = str(spec.get("description", f"{parent_id}, customised"))
+    return replace(
+        parent,
+        id=vid,
+        source="user",
+        speed=float(speed),
+        blend=blend,
+        languages=tuple(languages),
+        gender=gender,
+        description=description,
+        parent=parent_id,
+    )
 
 
 def _user_voice(vid: str, spec: Any, origin: str) -> Voice:
@@ -215,6 +300,11 @@ def _user_voice(vid: str, spec: Any, origin: str) -> Voice:
     if gender not in ("male", "female", "neutral"):
         raise VoiceConfigError(f"{where}: gender must be male, female or neutral")
     description = str(spec.get("description", f"User voice ({engine})"))
+    if engine not in ("kokoro", "piper", "bark"):
+        raise VoiceConfigError(
+            f"{where}: {engine} voices come from the system; customise one with "
+            f"voice = \"{engine}/...\" (see `revoice voices`)"
+        )
     if engine == "bark":
         return _user_bark_voice(vid, spec, where, tuple(languages), gender, description, speed)
     if engine == "kokoro":
@@ -310,14 +400,18 @@ def _number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def load_user_voices(path: Path) -> list[Voice]:
+def read_voices_file(path: Path) -> dict[str, Any]:
+    """The parsed voices TOML ({} when the file does not exist)."""
     if not path.is_file():
-        return []
+        return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise VoiceConfigError(f"{path}: not valid TOML ({exc})") from None
-    return parse_user_voices(data, str(path))
+
+
+def load_user_voices(path: Path, parents: Mapping[str, Voice] | None = None) -> list[Voice]:
+    return parse_user_voices(read_voices_file(path), str(path), parents)
 
 
 class Catalogue:
@@ -330,8 +424,10 @@ class Catalogue:
 
     @classmethod
     def load(cls, voices_file: Path | None = None, settings: Settings | None = None) -> Catalogue:
-        users = load_user_voices(voices_file) if voices_file else []
-        return cls([*builtin_voices(settings), *users])
+        builtin = builtin_voices(settings)
+        parents = {v.id: v for v in builtin}
+        users = load_user_voices(voices_file, parents) if voices_file else []
+        return cls([*builtin, *users])
 
     def get(self, voice_id: str) -> Voice:
         key = voice_id.strip()
@@ -366,3 +462,15 @@ class Catalogue:
 
     def ids(self) -> list[str]:
         return list(self._voices)
+
+
+#: what a preview says, per language
+PREVIEW_TEXTS = {
+    "en": "Hello! This is how I sound. I can read your words aloud.",
+    "hi": "नमस्ते! मेरी आवाज़ ऐसी है। मैं आपके शब्द पढ़ सकती हूँ।",
+}
+
+
+def preview_text(voice: Voice) -> str:
+    """A short sample sentence in the voice's main language."""
+    return PREVIEW_TEXTS.get(voice.language, PREVIEW_TEXTS["en"])

@@ -233,7 +233,8 @@ def test_missing_model_says_how_to_provide_it(
 ) -> None:
     _needs_transformers()
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    generator = create(settings(tmp_path))  # google/flan-t5-large, not in this cache
+    # named explicitly: with no model set, a missing flan-t5 falls back to the shipped SmolLM2
+    generator = create(settings(tmp_path, model="google/flan-t5-large"))
     with pytest.raises(EngineUnavailable) as info:
         generator.load()
     message = str(info.value)

@@ -35,6 +35,11 @@ class VoiceOut(BaseModel):
     sample_rate: int
     description: str
     source: str
+    parent: str | None = None
+    pitch: float = 0.0
+    formant: float = 1.0
+    volume: float = 0.0
+    speed: float = 1.0
 
 
 class VoiceList(BaseModel):
@@ -64,3 +69,30 @@ class VoiceToVoiceJSON(BaseModel):
     format: str
     sample_rate: int
     audio: str = Field(..., description="base64 of the encoded audio")
+
+
+class VoiceCreate(BaseModel):
+    """POST /v1/audio/voices: a custom voice made from a catalogue voice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(..., description="new voice id: lower-case letters, digits, '.', '_', '-'")
+    voice: str = Field(..., description="the catalogue voice to start from")
+    pitch: float | None = Field(None, description="semitones, -12..12")
+    formant: float | None = Field(None, description="vocal tract ratio 0.7..1.4; < 1 deeper")
+    volume: float | None = Field(None, description="dB, -30..12")
+    speed: float | None = Field(None, description="0.25..4")
+    blend: dict[str, float] | None = Field(None, description="Kokoro style weights")
+    description: str | None = None
+    gender: Literal["male", "female", "neutral"] | None = None
+    language: str | None = None
+
+
+class LikenessOut(BaseModel):
+    voice: str = Field(..., description="the nearest shipped voice")
+    similarity: float
+    user_f0: float
+    voice_f0: float
+    pitch: float = Field(..., description="semitones applied to match your pitch")
+    scores: dict[str, float]
+    saved: VoiceOut | None = None

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+import anyio
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 
-from revoice import registry
-from revoice.api.deps import Runtime, runtime
-from revoice.api.schemas import ModelList, ModelOut, VoiceList, VoiceOut
+from revoice import codecs, registry
+from revoice.api.deps import Runtime, check_content_length, runtime
+from revoice.api.schemas import (
+    LikenessOut,
+    ModelList,
+    ModelOut,
+    VoiceCreate,
+    VoiceList,
+    VoiceOut,
+)
 from revoice.asr.faster_whisper import SHIPPED
-from revoice.errors import UnknownModel
+from revoice.audio import Audio
+from revoice.errors import InvalidOption, UnknownModel
 from revoice.types import Voice
+from revoice.voices import preview_text
 
 router = APIRouter(tags=["catalog"])
 RT = Annotated[Runtime, Depends(runtime)]
@@ -19,6 +29,11 @@ RT = Annotated[Runtime, Depends(runtime)]
 
 def voice_out(voice: Voice) -> VoiceOut:
     return VoiceOut(
+        parent=voice.parent,
+        pitch=voice.pitch,
+        formant=voice.formant,
+        volume=voice.volume,
+        speed=voice.speed,
         id=voice.id,
         name=voice.id,
         engine=voice.engine,
@@ -69,3 +84,58 @@ def get_model(rt: RT, model_id: str) -> ModelOut:
     if model_id not in models:
         raise UnknownModel(model_id, models)
     return models[model_id]
+
+
+@router.post("/audio/voices", response_model=VoiceOut, status_code=201)
+async def create_voice(rt: RT, body: VoiceCreate) -> VoiceOut:
+    """Save a custom voice (kept in the user's voices TOML, used like any preset)."""
+    spec = body.model_dump(exclude={"id"}, exclude_none=True)
+    voice = await anyio.to_thread.run_sync(rt.pipeline.add_voice, body.id, spec)
+    return voice_out(voice)
+
+
+@router.delete("/audio/voices/{voice_id:path}", status_code=204)
+async def delete_voice(rt: RT, voice_id: str) -> Response:
+    voice = rt.pipeline.voice(voice_id)
+    if voice.source != "user" or voice.id != voice_id:
+        raise InvalidOption(
+            f"{voice_id!r} is a shipped voice; only your own can be deleted", "voice_id"
+        )
+    await anyio.to_thread.run_sync(rt.pipeline.remove_voice, voice_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/audio/voices/like-me",
+    response_model=LikenessOut,
+    dependencies=[Depends(check_content_length)],
+)
+async def like_me(
+    rt: RT,
+    file: Annotated[UploadFile, File(description="a few seconds of your voice")],
+    id: Annotated[str | None, Form(description="save the result under this id")] = None,
+) -> LikenessOut:
+    """The shipped voice nearest to your recording, with the pitch shift to match it."""
+    from revoice.api.routes.audio import decode_upload
+
+    audio = await decode_upload(rt, file)
+    likeness, saved = await rt.run("likeness", rt.pipeline.like_me, audio, id)
+    return LikenessOut(
+        voice=likeness.voice,
+        similarity=likeness.similarity,
+        user_f0=likeness.user_f0,
+        voice_f0=likeness.voice_f0,
+        pitch=likeness.pitch,
+        scores=likeness.scores,
+        saved=voice_out(saved) if saved else None,
+    )
+
+
+@router.get("/audio/voices/{voice_id:path}/preview")
+async def preview(rt: RT, voice_id: str, response_format: str = "mp3") -> Response:
+    """A short sample of a voice."""
+    voice = rt.pipeline.voice(voice_id)
+    fmt = codecs.get_format(response_format)
+    chunks = await rt.run(voice.engine, lambda: list(rt.pipeline.speak(preview_text(voice), voice)))
+    data = await anyio.to_thread.run_sync(codecs.encode, Audio.concat(chunks), fmt)
+    return Response(data, media_type=fmt.mime)

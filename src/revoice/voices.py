@@ -303,7 +303,7 @@ def _user_voice(vid: str, spec: Any, origin: str) -> Voice:
     if engine not in ("kokoro", "piper", "bark"):
         raise VoiceConfigError(
             f"{where}: {engine} voices come from the system; customise one with "
-            f"voice = \"{engine}/...\" (see `revoice voices`)"
+            f'voice = "{engine}/..." (see `revoice voices`)'
         )
     if engine == "bark":
         return _user_bark_voice(vid, spec, where, tuple(languages), gender, description, speed)

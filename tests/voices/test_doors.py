@@ -127,3 +127,28 @@ def test_api_create_preview_use_delete(
             files={"file": ("s.wav", codecs.encode(Audio.silence(0.5, 16000), "wav"))},
         )
         assert short.status_code == 400
+
+
+def test_web_page_makes_previews_saves_and_deletes_voices(
+    settings: Settings, pipeline: Pipeline, tmp_path: Path
+) -> None:
+    from gradio_client import Client
+
+    from tests.robustness.conftest import serve_in_thread
+
+    mine = settings.model_copy(update={"voices": tmp_path / "voices.toml"})
+    own = Pipeline(mine, models=pipeline.models)
+    with serve_in_thread(create_app(mine, own)) as url:
+        client = Client(f"{url}/", verbose=False)
+        plain = client.predict("english-female", 0, 1.0, 1.0, 0, "", api_name="/preview_voice")
+        higher = client.predict("english-female", 4, 1.0, 1.0, 0, "", api_name="/preview_voice")
+        ratio = median_f0(codecs.decode(higher)) / median_f0(codecs.decode(plain))
+        assert 1.2 <= ratio <= 1.32
+        status, *_ = client.predict(
+            "page-voice", "english-female", -2, 0.95, 1.1, 0, api_name="/save_voice"
+        )
+        assert "Saved **page-voice**" in status
+        assert "[voices.page-voice]" in mine.voices.read_text()
+        assert own.voice("page-voice").pitch == -2
+        status, *_ = client.predict("page-voice", api_name="/delete_voice")
+        assert "Deleted" in status and "page-voice" not in own.catalogue

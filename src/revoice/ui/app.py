@@ -18,6 +18,7 @@ from revoice.audio import Audio
 from revoice.errors import RevoiceError
 from revoice.pipeline import Pipeline, TextMode
 from revoice.types import SynthesisOptions
+from revoice.ui.voice_maker import build_voice_maker
 
 TITLE = "revoice: voice to voice"
 #: the page's text-step choices and the pipeline mode each one means
@@ -180,4 +181,5 @@ def build_ui(pipeline: Pipeline) -> gr.Blocks:
             api_name="convert",
         )
         again.click(handlers.speak, [spoken, voice, speed], outputs, api_name="speak")
+        build_voice_maker(pipeline, voice)
     return demo

@@ -177,6 +177,11 @@ class Settings(BaseSettings):
         default_factory=_default_voices,
         description="the user's voices TOML file (REVOICE_VOICES)",
     )
+    voice_dirs: list[Path] = Field(
+        default_factory=list,
+        description="more directories user voice files may live in (REVOICE_VOICE_DIRS, a "
+        "JSON list); the voices file's own directory and REVOICE_HOME/voices always count",
+    )
     default_voice: str = Field("english-male-1", description="voice used when none is given")
     host: str = Field("127.0.0.1", description="address `revoice serve` listens on")
     port: int = Field(7860, ge=1, le=65535, description="port `revoice serve` listens on")

@@ -414,6 +414,20 @@ def load_user_voices(path: Path, parents: Mapping[str, Voice] | None = None) -> 
     return parse_user_voices(read_voices_file(path), str(path), parents)
 
 
+def confine(voice: Voice, allowed: list[Path], origin: Path) -> None:
+    """A user voice's model file must live in one of the voice directories: a voices file
+    cannot make the server read arbitrary files."""
+    if voice.parent is not None or not (voice.engine == "piper" or voice.base.endswith(".npz")):
+        return
+    target = Path(voice.base).resolve()
+    if not any(target.is_relative_to(d.expanduser().resolve()) for d in allowed):
+        dirs = ", ".join(str(d) for d in allowed)
+        raise VoiceConfigError(
+            f"{origin}: voice {voice.id!r}: {voice.base} is outside the voice directories "
+            f"({dirs}); move it there or add its directory to REVOICE_VOICE_DIRS"
+        )
+
+
 class Catalogue:
     """All voices by id; lookups of unknown ids raise an error listing the valid ones."""
 
@@ -427,6 +441,11 @@ class Catalogue:
         builtin = builtin_voices(settings)
         parents = {v.id: v for v in builtin}
         users = load_user_voices(voices_file, parents) if voices_file else []
+        if voices_file:
+            cfg = settings or Settings()
+            allowed = [voices_file.parent, cfg.home / "voices", *cfg.voice_dirs]
+            for voice in users:
+                confine(voice, allowed, voices_file)
         return cls([*builtin, *users])
 
     def get(self, voice_id: str) -> Voice:

@@ -69,6 +69,14 @@ def plan(quick: bool, home: Path, out: Path) -> list[tuple[str, Callable[[], Tab
             ),
         ),
     ]
+    steps.append(
+        (
+            "soak",
+            lambda: load.soak_table(
+                home, 15 if quick else 60, 2 if quick else 4, out.with_suffix(".soak.log")
+            ),
+        )
+    )
     if not quick:
         steps += [
             ("ASR knobs", lambda: knobs.asr_knobs(home, clips, long_audio)),

@@ -128,3 +128,48 @@ def load(home: Path, levels: list[int], rounds: int, log: Path) -> Table:
     finally:
         server.stop()
     return table
+
+
+def soak(
+    url: str, seconds: float, clients: int, max_requests: int = 10_000
+) -> tuple[list[float], int]:
+    """`clients` threads sending voice-to-voice requests for `seconds` (bounded in count too):
+    (latencies of the successful ones, number of errors)."""
+    deadline = time.monotonic() + seconds
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(max_requests))
+
+    def client() -> None:
+        nonlocal errors
+        while time.monotonic() < deadline:
+            index = next(counter, None)
+            if index is None:
+                return
+            try:
+                latencies.append(_one(url, index))
+            except Exception:
+                errors += 1
+
+    with ThreadPoolExecutor(clients) as pool:
+        for _ in range(clients):
+            pool.submit(client)
+    return sorted(latencies), errors
+
+
+def soak_table(home: Path, seconds: float, clients: int, log: Path) -> Table:
+    table = Table(
+        f"Soak: {clients} clients for {seconds:.0f} s over loopback",
+        ["requests", "errors", "p50 s", "p95 s", "throughput req/s"],
+    )
+    server = Server(home, log)
+    try:
+        server.wait()
+        start = time.perf_counter()
+        latencies, errors = soak(server.url, seconds, clients)
+        wall = time.perf_counter() - start
+        p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+        table.add(len(latencies), errors, statistics.median(latencies), p95, len(latencies) / wall)
+    finally:
+        server.stop()
+    return table

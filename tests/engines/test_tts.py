@@ -14,7 +14,8 @@ from revoice.voices import SEED_PRESETS, Catalogue, parse_user_voices
 from tests.helpers import cer, normalize, wer
 
 ENGLISH = (
-    "The quick brown fox jumps over the lazy dog. Please call me back when you get home tonight."
+    "The quick brown fox jumps over the lazy dog. Please call me back when you get home tonight. "
+    "We will meet at the station next Monday morning."
 )
 HINDI = ["मेरा नाम राम है। मैं दिल्ली में रहता हूँ।", "मुझे किताबें पढ़ना पसंद है।"]
 # Whisper base on Kokoro's (Japanese-accented) Hindi: mean CER measured 0.30 over 3 voices x 4

@@ -8,8 +8,6 @@ tail is attached to the report of a failing test that used it.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
@@ -24,15 +22,7 @@ from revoice.config import Settings
 from revoice.pipeline import Pipeline
 from revoice.server import create_app
 from revoice.voices import OPENAI_VOICES
-from tests.api.helpers import (
-    HINDI_SENTENCE,
-    Server,
-    free_port,
-    sdk_for,
-    serve_command,
-    stop,
-    wait_healthy,
-)
+from tests.api.helpers import HINDI_SENTENCE, Server, running_server, sdk_for
 
 
 @pytest.fixture(scope="session")
@@ -73,38 +63,8 @@ def revoice_server(
     revoice_home: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     """`revoice serve --host 127.0.0.1 --port <free>`, healthy; stopped after the module."""
-    workdir = tmp_path_factory.mktemp("revoice-api-serve")
-    port = free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("REVOICE_", "GRADIO_")) and k.lower() != "no_proxy"
-    }
-    env.update(
-        REVOICE_HOME=str(revoice_home),
-        REVOICE_VOICES=str(workdir / "missing" / "voices.toml"),  # does not exist
-        GRADIO_ANALYTICS_ENABLED="False",
-        GRADIO_TEMP_DIR=str(workdir / "gradio"),
-        PYTHONUNBUFFERED="1",
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-    )
-    log = workdir / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*serve_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=workdir,
-        )
-    server = Server(base_url=f"http://127.0.0.1:{port}", process=process, log=log)
-    try:
-        wait_healthy(server)
+    with running_server(revoice_home, tmp_path_factory.mktemp("revoice-api-serve")) as server:
         yield server
-    finally:
-        stop(process)
 
 
 @pytest.hookimpl(wrapper=True)

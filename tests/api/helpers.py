@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,6 +180,11 @@ class Server:
     def port(self) -> int:
         return int(self.base_url.rsplit(":", 1)[1])
 
+    @property
+    def url(self) -> str:
+        """The base URL with a trailing slash (what gradio_client and the browser want)."""
+        return self.base_url + "/"
+
     def output(self, limit: int = LOG_TAIL) -> str:
         try:
             text = self.log.read_text(encoding="utf-8", errors="replace")
@@ -231,3 +239,40 @@ def wait_healthy(server: Server) -> None:
         f"its output:\n{server.output()}",
         pytrace=False,
     )
+
+
+@contextmanager
+def running_server(revoice_home: Path, workdir: Path) -> Iterator[Server]:
+    """`revoice serve --host 127.0.0.1 --port <free>` with its own Gradio temp dir and a voices
+    file that does not exist; healthy on entry, stopped on exit."""
+    port = free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("REVOICE_", "GRADIO_")) and k.lower() != "no_proxy"
+    }
+    env.update(
+        REVOICE_HOME=str(revoice_home),
+        REVOICE_VOICES=str(workdir / "missing" / "voices.toml"),  # does not exist
+        GRADIO_ANALYTICS_ENABLED="False",
+        GRADIO_TEMP_DIR=str(workdir / "gradio"),
+        PYTHONUNBUFFERED="1",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    log = workdir / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*serve_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=workdir,
+        )
+    server = Server(base_url=f"http://127.0.0.1:{port}", process=process, log=log)
+    try:
+        wait_healthy(server)
+        yield server
+    finally:
+        stop(process)

@@ -28,6 +28,16 @@ def pipeline(settings: Settings) -> Pipeline:
 
 
 @pytest.fixture(scope="session")
+def hindi_wav(pipeline: Pipeline) -> bytes:
+    """A Hindi recording (synthetic: Kokoro), as wav bytes."""
+    from revoice import codecs
+    from revoice.audio import Audio
+    from tests.api.helpers import HINDI_SENTENCE
+
+    return codecs.encode(Audio.concat(pipeline.speak(HINDI_SENTENCE, "hindi-female-2")), "wav")
+
+
+@pytest.fixture(scope="session")
 def clips() -> list[Clip]:
     return human_clips()
 

@@ -144,6 +144,17 @@ def _parser() -> argparse.ArgumentParser:
         help="TLS certificate (for microphone access from other machines, browsers need HTTPS)",
     )
     p.add_argument("--ssl-keyfile", type=Path, help="TLS private key")
+    p.add_argument(
+        "--ray",
+        action="store_true",
+        help="serve on Ray Serve, each engine a deployment that scales on its own "
+        "(needs revoice[ray]; settings: REVOICE_RAY__*)",
+    )
+    p.add_argument(
+        "--address",
+        help="with --ray: the cluster to join ('auto' = the `ray start` cluster on this "
+        "machine, or ray://host:10001); default: start Ray here",
+    )
     return parser
 
 
@@ -445,15 +456,35 @@ def _voices(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from revoice.server import serve
+    from revoice.errors import InvalidOption
 
     updates = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     cfg = settings.model_copy(update=updates)
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
-        from revoice.errors import InvalidOption
-
         raise InvalidOption("give both --ssl-certfile and --ssl-keyfile for HTTPS")
+    if args.address and not args.ray:
+        raise InvalidOption("--address is for --ray (the Ray cluster to join)")
+    if args.ray:
+        if args.ssl_certfile:
+            raise InvalidOption("--ray serves plain HTTP: put TLS in a proxy in front of it")
+        return _serve_ray(cfg, args.address)
+    from revoice.server import serve
+
     serve(cfg, ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
+    return 0
+
+
+def _serve_ray(settings: Settings, address: str | None) -> int:
+    try:
+        from revoice import ray_serve
+    except ImportError as exc:
+        from revoice.errors import EngineUnavailable
+
+        raise EngineUnavailable(f"Ray Serve is not installed ({exc.name})", "ray") from None
+    if address:
+        ray = settings.ray.model_copy(update={"address": address})
+        settings = settings.model_copy(update={"ray": ray})
+    ray_serve.run(settings)
     return 0
 
 

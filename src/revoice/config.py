@@ -162,6 +162,65 @@ class Limits(BaseModel):
     max_text_chars: int = Field(4096, ge=1, description="longest text to speak per request")
 
 
+class DeploymentSettings(BaseModel):
+    """How one Ray Serve deployment scales (`revoice serve --ray`)."""
+
+    replicas: int = Field(1, ge=1, description="replicas when autoscale is off")
+    autoscale: bool = Field(False, description="scale replicas with ongoing requests")
+    min_replicas: int = Field(1, ge=0, description="autoscaling: fewest replicas")
+    max_replicas: int = Field(4, ge=1, description="autoscaling: most replicas")
+    target_ongoing_requests: float = Field(
+        2.0, gt=0, description="autoscaling: requests per replica it aims for"
+    )
+    max_ongoing_requests: int = Field(
+        4, ge=1, description="requests one replica works on at once; more wait in line"
+    )
+    num_cpus: float = Field(0.5, ge=0, description="CPUs Ray reserves per replica")
+    num_gpus: float = Field(0.0, ge=0, description="GPUs Ray reserves per replica (e.g. 1)")
+
+
+def _ingress() -> DeploymentSettings:
+    return DeploymentSettings(max_ongoing_requests=100, num_cpus=0.1)
+
+
+def _small() -> DeploymentSettings:
+    return DeploymentSettings(num_cpus=0.1)
+
+
+class RaySettings(BaseModel):
+    """Ray Serve deployment (`revoice serve --ray`, the `ray` extra): one deployment per engine."""
+
+    address: str | None = Field(
+        None,
+        description="cluster to join: 'auto' (a running `ray start` cluster), "
+        "'ray://host:10001', or unset to start Ray on this machine",
+    )
+    app_name: str = Field("revoice", description="the Serve application's name")
+    proxy_location: Literal["EveryNode", "HeadOnly", "Disabled"] = Field(
+        "EveryNode", description="where Ray runs HTTP proxies (at host:port on each node)"
+    )
+    ingress: DeploymentSettings = Field(
+        default_factory=_ingress, description="the FastAPI app (API and page)"
+    )
+    asr: DeploymentSettings = Field(
+        default_factory=DeploymentSettings, description="speech recognition (asr.engine)"
+    )
+    tts: DeploymentSettings = Field(
+        default_factory=_small, description="each TTS engine (one deployment per engine)"
+    )
+    text: DeploymentSettings = Field(
+        default_factory=_small, description="the text step (loads its model on first use)"
+    )
+    tts_engines: list[str] | None = Field(
+        None,
+        description="TTS engines to deploy; unset = every engine a catalogue voice uses",
+    )
+    overrides: dict[str, DeploymentSettings] = Field(
+        default_factory=dict,
+        description="per-deployment settings by name (e.g. 'tts-bark': 1 GPU), over the above",
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of revoice, with its environment variable (REVOICE_<NAME>)."""
 
@@ -200,3 +259,4 @@ class Settings(BaseSettings):
     )
     openai_whisper: OpenAIWhisperSettings = Field(default_factory=OpenAIWhisperSettings)
     text: TextSettings = Field(default_factory=TextSettings)
+    ray: RaySettings = Field(default_factory=RaySettings)

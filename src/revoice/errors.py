@@ -5,6 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
+def _rebuild(cls: type[RevoiceError], args: tuple[object, ...], state: dict[str, object]) -> object:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class RevoiceError(Exception):
     """Base class of every error revoice raises on purpose; its message is meant for users."""
 
@@ -14,6 +21,11 @@ class RevoiceError(Exception):
     code: str = "invalid_request"
     #: the request parameter at fault, when there is one.
     param: str | None = None
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle as-is (subclasses' constructors take other arguments than `args`), so an
+        error raised in another process (a Ray Serve replica) arrives unchanged."""
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
 class InvalidOption(RevoiceError):

@@ -46,8 +46,17 @@ def ensure_ffmpeg(home: Path) -> None:
     os.environ["PATH"] = f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
-def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
-    """Build the app from settings; nothing is created at import time."""
+def create_app(
+    settings: Settings | None = None,
+    pipeline: Pipeline | None = None,
+    *,
+    capacity: int | None = None,
+) -> FastAPI:
+    """Build the app from settings; nothing is created at import time.
+
+    `capacity`: engine jobs run at once per engine (default `settings.concurrency`); on Ray
+    Serve the replicas limit their own work, so the app lets more through.
+    """
     import gradio as gr
 
     from revoice.ui.app import build_ui
@@ -61,7 +70,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         description="Voice to voice, offline. OpenAI-compatible audio API under /v1.",
     )
     app.state.pipeline = pipe
-    app.state.runtime = Runtime(cfg, pipe)
+    capacity = capacity or cfg.concurrency
+    app.state.runtime = Runtime(cfg, pipe, capacity)
     api_errors.install(app)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(check_api_key)])
     v1.include_router(audio_routes.router)
@@ -81,7 +91,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         return {"status": "ok", "version": __version__, "loaded": pipe.models.loaded()}
 
     demo = build_ui(pipe)
-    demo.queue(default_concurrency_limit=cfg.concurrency)
+    demo.queue(default_concurrency_limit=capacity)
     theme = gr.themes.Default(
         font=["ui-sans-serif", "system-ui", "sans-serif"],  # no web fonts: works offline
         font_mono=["ui-monospace", "monospace"],

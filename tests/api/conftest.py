@@ -16,13 +16,11 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
-from revoice import codecs
-from revoice.audio import Audio
 from revoice.config import Settings
 from revoice.pipeline import Pipeline
 from revoice.server import create_app
 from revoice.voices import OPENAI_VOICES
-from tests.api.helpers import HINDI_SENTENCE, Server, running_server, sdk_for
+from tests.api.helpers import Server, running_server, sdk_for
 
 
 @pytest.fixture(scope="session")
@@ -50,12 +48,6 @@ def voice_rates(sdk: openai.OpenAI) -> dict[str, int]:
     rates = {v["id"]: v["sample_rate"] for v in listing["data"]}
     rates.update({alias: rates[target] for alias, target in OPENAI_VOICES.items()})
     return rates
-
-
-@pytest.fixture(scope="session")
-def hindi_wav(pipeline: Pipeline) -> bytes:
-    """A Hindi recording (synthetic: Kokoro), as wav bytes."""
-    return codecs.encode(Audio.concat(pipeline.speak(HINDI_SENTENCE, "hindi-female-2")), "wav")
 
 
 @pytest.fixture(scope="module")

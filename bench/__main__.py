@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -77,6 +78,13 @@ def plan(quick: bool, home: Path, out: Path) -> list[tuple[str, Callable[[], Tab
             ),
         )
     )
+    if not quick and importlib.util.find_spec("ray") is not None:
+        steps.append(
+            (
+                "ray serve",
+                lambda: load.ray_vs_plain(home, 8, 2, out.with_suffix(".ray.log")),
+            )
+        )
     if not quick:
         steps += [
             ("ASR knobs", lambda: knobs.asr_knobs(home, clips, long_audio)),

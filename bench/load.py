@@ -27,7 +27,8 @@ def free_port() -> int:
 class Server:
     """`revoice serve` on 127.0.0.1 in a subprocess, with its peak RSS readable."""
 
-    def __init__(self, home: Path, log: Path) -> None:
+    def __init__(self, home: Path, log: Path, args: tuple[str, ...] = ()) -> None:
+        self.ray = "--ray" in args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("REVOICE_")}
@@ -41,7 +42,7 @@ class Server:
         exe = Path(sys.executable).parent / "revoice"
         self._log = log.open("w")
         self.proc = subprocess.Popen(
-            [str(exe), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [str(exe), "serve", "--host", "127.0.0.1", "--port", str(self.port), *args],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -54,7 +55,9 @@ class Server:
                 raise RuntimeError("revoice serve exited during start-up")
             try:
                 health = httpx.get(f"{self.url}/health", timeout=2).json()
-                if len(health.get("loaded", [])) >= 2:  # warm-up loaded ASR and TTS
+                # plain: the warm-up loaded ASR and TTS; Ray: the replicas load before the
+                # ingress answers
+                if self.ray or len(health.get("loaded", [])) >= 2:
                     return
             except httpx.HTTPError:
                 pass
@@ -127,6 +130,40 @@ def load(home: Path, levels: list[int], rounds: int, log: Path) -> Table:
         )
     finally:
         server.stop()
+    return table
+
+
+def ray_vs_plain(home: Path, clients: int, rounds: int, log: Path) -> Table:
+    """The same burst of voice-to-voice requests on `revoice serve` and on `revoice serve
+    --ray` (Ray started on this machine, one replica per deployment), one after the other."""
+    table = Table(
+        f"Ray Serve versus plain serve: {clients} concurrent voice-to-voice requests",
+        ["server", "requests", "p50 s", "p95 s", "throughput req/s", "errors", "ratio"],
+    )
+    rows: list[tuple[str, int, float, float, float, int]] = []
+    for name, args in (("revoice serve", ()), ("revoice serve --ray", ("--ray",))):
+        server = Server(home, log.with_suffix(f".{'ray' if args else 'plain'}.log"), args)
+        try:
+            server.wait(timeout=300)
+            _one(server.url, 0)  # warm
+            total = clients * rounds
+            start = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                futures = [pool.submit(_one, server.url, i) for i in range(total)]
+            wall = time.perf_counter() - start
+            latencies = sorted(f.result() for f in futures if f.exception() is None)
+            errors = sum(1 for f in futures if f.exception() is not None)
+            p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+            rows.append((name, total, statistics.median(latencies), p95, total / wall, errors))
+        finally:
+            server.stop()
+    for row in rows:
+        table.add(*row, row[4] / rows[0][4])
+    table.notes.append(
+        "Ratio: throughput relative to plain serve, measured in the same run. Both use the same "
+        "models and clips; Ray runs ingress, asr, tts-* and text as separate processes (one "
+        "replica each), so on one machine it adds hops and processes, not cores."
+    )
     return table
 
 

@@ -182,4 +182,38 @@ def build_ui(pipeline: Pipeline) -> gr.Blocks:
         )
         again.click(handlers.speak, [spoken, voice, speed], outputs, api_name="speak")
         build_voice_maker(pipeline, voice)
+    refuse_urls(demo)
     return demo
+
+
+URL_REFUSED = "revoice does not fetch audio from a URL: upload the file or record it on the page"
+
+
+def _refuse_url(path: object) -> None:
+    from gradio_client.utils import is_http_url_like  # type: ignore[import-untyped]
+
+    if path is not None and is_http_url_like(str(path)):
+        raise gr.Error(URL_REFUSED, print_exception=False)
+
+
+def refuse_urls(demo: gr.Blocks) -> None:
+    """Make every component of the page refuse inputs given as URLs.
+
+    Gradio's API accepts a file input as `{"path": "https://..."}` and would download it on
+    the server (SSRF-filtered, but still a fetch on a stranger's behalf). revoice only takes
+    uploaded bytes, so each block's cache move refuses URLs before anything is fetched.
+    """
+    for block in demo.blocks.values():
+        sync_move = block.move_resource_to_block_cache
+        async_move = block.async_move_resource_to_block_cache
+
+        def guarded_sync(path: Any, _move: Any = sync_move) -> Any:
+            _refuse_url(path)
+            return _move(path)
+
+        async def guarded_async(path: Any, _move: Any = async_move) -> Any:
+            _refuse_url(path)
+            return await _move(path)
+
+        setattr(block, "move_resource_to_block_cache", guarded_sync)  # noqa: B010
+        setattr(block, "async_move_resource_to_block_cache", guarded_async)  # noqa: B010

@@ -18,11 +18,12 @@ def draw(v2v: Table, tts: Table, load: Table | None, path: Path) -> Path:
     ax = axes[0]
     labels = [f"{float(r[0]):.0f} s" for r in v2v.rows]
     xs = range(len(labels))
-    width = 0.27
+    width = 0.2
     for offset, col, name in (
-        (-width, 1, "naive total"),
-        (0, 2, "streaming: first audio"),
-        (width, 3, "streaming: total"),
+        (-1.5 * width, 1, "naive total"),
+        (-0.5 * width, 2, "after transcript: first audio"),
+        (0.5 * width, 3, "live: first audio"),
+        (1.5 * width, 4, "live: total"),
     ):
         ax.bar([x + offset for x in xs], [float(r[col]) for r in v2v.rows], width, label=name)
     ax.set_xticks(list(xs), labels)

@@ -34,6 +34,13 @@ class ASRSettings(BaseModel):
     cpu_threads: int = Field(0, ge=0, description="0 lets CTranslate2 use every core")
     beam_size: int = Field(5, ge=1, le=10, description="beam search width")
     batch_size: int = Field(8, ge=1, le=64, description="segments decoded together (batched)")
+    first_chunk_seconds: float = Field(
+        8.0,
+        ge=0,
+        le=30,
+        description="when streaming, decode about this much of the first speech on its own "
+        "(cut at a pause) so the first words come back early; 0 = off",
+    )
     allow_download: bool = Field(
         False, description="let faster-whisper fetch a named model from the Hugging Face hub"
     )

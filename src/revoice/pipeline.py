@@ -7,9 +7,11 @@ the first sentence while the rest is still being made.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from queue import Queue
+from typing import Any, Literal, TypeVar
 
 from revoice import custom, effects
 from revoice import text as textsplit
@@ -20,9 +22,10 @@ from revoice.effects import Effects
 from revoice.errors import InvalidOption
 from revoice.likeness import Likeness, Matcher
 from revoice.models import ModelCache
-from revoice.types import SynthesisOptions, Task, TranscribeOptions, Transcript, Voice
+from revoice.types import Segment, SynthesisOptions, Task, TranscribeOptions, Transcript, Voice
 from revoice.voices import Catalogue
 
+T = TypeVar("T")
 TextMode = Literal["none", "translate", "reply"]
 TEXT_MODES: tuple[TextMode, ...] = ("none", "translate", "reply")
 
@@ -36,6 +39,107 @@ class Conversion:
     voice: Voice
     speech: Iterator[Audio]
     text: str = ""
+
+
+class LiveConversion:
+    """Voice to voice as it happens: transcript segments and speech chunks, interleaved.
+
+    Speech recognition runs in a background thread while the sentences heard so far are
+    spoken, so the first words play while the rest of the recording is still being decoded.
+    Iterate `events()` once; `transcript` is complete after that.
+    """
+
+    def __init__(
+        self,
+        stream: TranscriptStream,
+        voice: Voice,
+        speak: Callable[[str], Iterator[Audio]],
+    ) -> None:
+        self.stream = stream
+        self.voice = voice
+        self._speak = speak
+        self._segments: list[Segment] = []
+
+    @property
+    def language(self) -> str:
+        return self.stream.language
+
+    @property
+    def transcript(self) -> Transcript:
+        """What was heard so far (all of it once `events()` is exhausted)."""
+        segments = tuple(self._segments)
+        text = " ".join(s.text for s in segments if s.text).strip()
+        return Transcript(
+            text,
+            self.stream.language,
+            self.stream.duration,
+            segments,
+            self.stream.language_probability,
+            self.stream.task,
+        )
+
+    def parts(self, prefetch: bool = False) -> Iterator[Segment | Iterator[Audio]]:
+        """Each segment as it is decoded, then the speech of the sentences it completed, as a
+        lazy iterator of chunks: the caller runs recognition (`next` on this) and synthesis
+        (iterating a speech part, fully, before the next `next`) where it likes.
+        `prefetch` decodes in a background thread, overlapping the two."""
+        segments = _prefetched(self.stream.segments) if prefetch else self.stream.segments
+        pending = ""
+        try:
+            for segment in segments:
+                self._segments.append(segment)
+                yield segment
+                pending = f"{pending} {segment.text}".strip()
+                ready, pending = textsplit.complete_sentences(pending)
+                if ready:
+                    yield self._speak(ready)
+            if pending:
+                yield self._speak(pending)
+        finally:
+            close = getattr(segments, "close", None)
+            if close is not None:
+                close()  # a consumer that stops early stops recognition too
+
+    def events(self) -> Iterator[Segment | Audio]:
+        """Segments and speech chunks in order, recognition overlapping synthesis."""
+        for part in self.parts(prefetch=True):
+            if isinstance(part, Segment):
+                yield part
+            else:
+                yield from part
+
+
+def _prefetched(items: Iterator[T]) -> Iterator[T]:
+    """`items`, produced by a background thread (so producing overlaps consuming); the
+    thread stops at the next item when the consumer stops early."""
+    queue: Queue[tuple[str, Any]] = Queue()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                queue.put(("item", item))
+                if stop.is_set():
+                    break
+            queue.put(("end", None))
+        except BaseException as exc:
+            queue.put(("error", exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    threading.Thread(target=produce, name="revoice-asr", daemon=True).start()
+    try:
+        while True:
+            kind, value = queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
 
 
 class Pipeline:
@@ -145,6 +249,30 @@ class Pipeline:
             return text
         generator = self.models.text()
         return generator.generate(text, instruction=None if mode == "reply" else instruction)
+
+    def convert_live(
+        self,
+        audio: Audio,
+        voice: str | Voice | None = None,
+        *,
+        language: str | None = None,
+        task: Task = "transcribe",
+        speed: float | None = None,
+        model: str | None = None,
+    ) -> LiveConversion:
+        """Voice to voice with no text step, as it happens: sentences are spoken while later
+        parts of the recording are still being transcribed. Errors in the inputs (voice,
+        engine, language) are raised here, before any event."""
+        chosen = self.voice(voice)
+        options = TranscribeOptions(language=language, task=task)
+        if task == "transcribe":
+            options = TranscribeOptions(
+                language=self.language_for(audio, chosen, language, model), task=task
+            )
+        self.models.tts(chosen.engine)  # fail on a broken engine before transcribing
+        stream = self.transcribe_stream(audio, options, model)
+        synth = SynthesisOptions(speed=speed)
+        return LiveConversion(stream, chosen, lambda text: self.speak(text, chosen, synth))
 
     def convert(
         self,

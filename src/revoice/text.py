@@ -105,3 +105,15 @@ def pieces(text: str, fits: Callable[[str], bool]) -> Iterator[str]:
     for sentence in split_sentences(text):
         if any(ch.isalnum() for ch in sentence):
             yield from split_to_fit(sentence, fits)
+
+
+_TERMINAL = re.compile(r"[.!?…।॥]+[\"'”’)\]]*$")
+
+
+def complete_sentences(text: str) -> tuple[str, str]:
+    """(the complete sentences of `text`, what follows them): for speaking a transcript as it
+    grows, a sentence at a time, without cutting one in the middle."""
+    sentences = split_sentences(text)
+    if sentences and not _TERMINAL.search(sentences[-1]):
+        return " ".join(sentences[:-1]), sentences[-1]
+    return " ".join(sentences), ""

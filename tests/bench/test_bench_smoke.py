@@ -19,8 +19,8 @@ def test_sections_on_tiny_inputs(pipeline: Pipeline, clips: list[Clip], tmp_path
     tts = sections.tts(pipeline, ["english-male-1"])
     assert float(tts.rows[0][5]) <= 0.2 and float(tts.rows[0][4]) > 0  # WER, first audio
     v2v = sections.voice_to_voice(pipeline, clips, [3.0], "english-male-1")
-    naive, first, total = (float(v2v.rows[0][i]) for i in (1, 2, 3))
-    assert 0 < first <= total and naive > 0
+    naive, after, first, total = (float(v2v.rows[0][i]) for i in (1, 2, 3, 4))
+    assert 0 < first <= total and naive > 0 and after > 0
     png = chart.draw(v2v, tts, None, tmp_path / "chart.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| english-male-1 |" in tts.markdown()

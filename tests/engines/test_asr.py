@@ -67,6 +67,31 @@ def test_whole_long_recording_is_transcribed(pipeline: Pipeline, clips: list[Cli
     assert all(0 <= s.start < s.end <= audio.duration + 0.5 for s in transcript.segments)
 
 
+def test_streaming_decodes_the_first_seconds_first(pipeline: Pipeline, clips: list[Clip]) -> None:
+    """`stream` decodes the first few seconds of speech on their own (cut at a pause), so
+    the first segment comes early, then the rest batched: same words, same time line."""
+    audio, refs = _long_recording(clips)
+    limit = pipeline.settings.asr.first_chunk_seconds
+    stream = pipeline.transcribe_stream(audio, TranscribeOptions(language="en"))
+    segments = list(stream.segments)
+    assert segments[0].end <= limit + 1.0, segments[0]  # the first chunk is short
+    assert len(segments) >= 2
+    text = " ".join(s.text for s in segments)
+    rate = wer([" ".join(refs)], [text])
+    print(f"WER streamed (first {limit:g} s on their own): {rate:.3f}")
+    assert rate <= 0.08  # as the whole-recording test
+    assert normalize(refs[-1]).split()[-1] in normalize(text)
+    starts = [s.start for s in segments]
+    assert starts == sorted(starts) and segments[-1].end > 40  # the rest is shifted back in place
+    assert all(0 <= s.start < s.end <= audio.duration + 0.5 for s in segments)
+
+
+def test_short_recordings_stream_in_one_pass(pipeline: Pipeline, clips: list[Clip]) -> None:
+    clip = next(c for c in clips if c.name == "forever.wav")
+    streamed = pipeline.transcribe_stream(clip.audio).collect()
+    assert normalize(streamed.text) == normalize(pipeline.transcribe(clip.audio).text)
+
+
 def test_silence_gives_an_empty_transcript(pipeline: Pipeline) -> None:
     rng = np.random.default_rng(0)
     for audio in (

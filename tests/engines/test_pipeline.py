@@ -6,7 +6,7 @@ import re
 
 from revoice.audio import Audio
 from revoice.pipeline import Pipeline
-from revoice.types import TranscribeOptions
+from revoice.types import Segment, TranscribeOptions
 from tests.helpers import Clip, cer, normalize, wer
 
 
@@ -54,3 +54,46 @@ def test_silence_converts_to_nothing(pipeline: Pipeline) -> None:
     conversion = pipeline.convert(Audio.silence(3, 16000), "english-male-1")
     assert conversion.transcript.text == ""
     assert list(conversion.speech) == []
+
+
+def _long(clips: list[Clip]) -> tuple[Audio, str]:
+    """45+ s of human speech (every clip once, 1 s pauses) and what it says."""
+    parts: list[Audio] = []
+    for clip in clips:
+        parts += [clip.audio.resample(16000), Audio.silence(1.0, 16000)]
+    return Audio.concat(parts), " ".join(c.transcript for c in clips)
+
+
+def test_live_conversion_speaks_while_it_listens(pipeline: Pipeline, clips: list[Clip]) -> None:
+    """Sentences are spoken as they are heard: the first speech comes before the last
+    segment of a long recording, and all of it says the whole transcript."""
+    audio, said = _long(clips)
+    live = pipeline.convert_live(audio, "english-female", language="en")
+    events = list(live.events())
+    kinds = ["segment" if isinstance(e, Segment) else "audio" for e in events]
+    assert kinds[0] == "segment"
+    assert kinds.index("audio") < len(kinds) - 1 - kinds[::-1].index("segment"), kinds
+    transcript = live.transcript
+    assert [e for e in events if isinstance(e, Segment)] == list(transcript.segments)
+    assert wer([said], [transcript.text]) <= 0.08
+    speech = Audio.concat([e for e in events if isinstance(e, Audio)])
+    heard = pipeline.transcribe(speech, TranscribeOptions(language="en")).text
+    rate = wer([transcript.text], [heard])
+    print(f"live conversion of {audio.duration:.0f} s: round-trip WER {rate:.3f}")
+    assert rate <= 0.1  # as the English round trips (Kokoro, Whisper base)
+
+
+def test_live_conversion_stops_when_the_listener_does(
+    pipeline: Pipeline, clips: list[Clip]
+) -> None:
+    audio, _ = _long(clips)
+    live = pipeline.convert_live(audio, "english-male-1", language="en")
+    events = live.events()
+    assert isinstance(next(events), Segment)
+    events.close()  # recognition in the background thread stops too
+    assert len(live.transcript.segments) == 1
+
+
+def test_live_conversion_of_silence(pipeline: Pipeline) -> None:
+    live = pipeline.convert_live(Audio.silence(3, 16000), "english-male-1")
+    assert list(live.events()) == [] and live.transcript.text == ""

@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from revoice import text
-from revoice.text import clean, pieces, script_language, split_sentences, split_to_fit
+from revoice.text import (
+    clean,
+    complete_sentences,
+    pieces,
+    script_language,
+    split_sentences,
+    split_to_fit,
+)
 
 # -- clean ------------------------------------------------------------------------------------
 
@@ -261,3 +268,19 @@ def test_pieces_is_lazy() -> None:
 def test_abbreviations_are_lower_case_words() -> None:
     # the lookup lower-cases the candidate word, so every entry must be lower case
     assert all(a == a.lower() for a in text._ABBREVIATIONS)
+
+
+@pytest.mark.parametrize(
+    ("text_in", "ready", "rest"),
+    [
+        ("Hello there. How are", "Hello there.", "How are"),
+        ("Hello there. How are you?", "Hello there. How are you?", ""),
+        ("no end yet", "", "no end yet"),
+        ("", "", ""),
+        ('He said "stop." Then', 'He said "stop."', "Then"),
+        ("यह किताब है। और", "यह किताब है।", "और"),
+        ("Dr. Smith is", "", "Dr. Smith is"),
+    ],
+)
+def test_complete_sentences(text_in: str, ready: str, rest: str) -> None:
+    assert complete_sentences(text_in) == (ready, rest)

@@ -8,6 +8,7 @@ nothing is invented on it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -120,9 +121,14 @@ class FasterWhisperTranscriber:
         return str(language), float(probability)
 
     def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcript:
-        return self.stream(audio, options).collect()
+        return self._stream(audio, options, early=False).collect()
 
     def stream(self, audio: Audio, options: TranscribeOptions) -> TranscriptStream:
+        """Segments as they are decoded; the first few seconds of speech are decoded on their
+        own first (`asr.first_chunk_seconds`), so the first words come back early."""
+        return self._stream(audio, options, early=True)
+
+    def _stream(self, audio: Audio, options: TranscribeOptions, early: bool) -> TranscriptStream:
         self.load()
         samples = audio.resample(WHISPER_RATE).samples
         duration = len(samples) / WHISPER_RATE
@@ -147,7 +153,10 @@ class FasterWhisperTranscriber:
         )
         if options.temperature is not None:
             kwargs["temperature"] = options.temperature
-        if options.vad:
+        head = self._head(samples) if options.vad and early else 0
+        if head:
+            raw: Any = self._early(samples, head, kwargs)
+        elif options.vad:
             raw, _ = self._batched.transcribe(
                 samples, batch_size=self._settings.asr.batch_size, vad_filter=True, **kwargs
             )
@@ -155,6 +164,54 @@ class FasterWhisperTranscriber:
             raw, _ = self._model.transcribe(samples, vad_filter=False, **kwargs)
         segments = (_segment(i, s) for i, s in enumerate(raw))
         return TranscriptStream(language, probability, duration, options.task, segments)
+
+    def _head(self, samples: np.ndarray) -> int:
+        """Where the first chunk decoded on its own ends (in samples): after the last pause
+        within `first_chunk_seconds` of the first speech; 0 when that would not help."""
+        limit = self._settings.asr.first_chunk_seconds * WHISPER_RATE
+        if not limit:
+            return 0
+        stamps = self._speech_stamps(samples)
+        if len(stamps) < 2 or stamps[-1]["end"] - stamps[0]["start"] <= 1.5 * limit:
+            return 0  # short: one batched call is as quick
+        ends = [s["end"] for s in stamps[:-1] if s["end"] - stamps[0]["start"] <= limit]
+        return int(ends[-1]) if ends else 0
+
+    def _early(self, samples: np.ndarray, head: int, kwargs: dict[str, Any]) -> Iterator[Any]:
+        """The speech before `head` alone (one small batch), then the rest batched."""
+        start = next(iter(self._speech_stamps(samples[:head])), {"start": 0})["start"]
+        first, _ = self._batched.transcribe(
+            samples,
+            batch_size=1,
+            clip_timestamps=[{"start": start / WHISPER_RATE, "end": head / WHISPER_RATE}],
+            **kwargs,
+        )
+        yield from first
+        rest, _ = self._batched.transcribe(
+            samples[head:], batch_size=self._settings.asr.batch_size, vad_filter=True, **kwargs
+        )
+        offset = head / WHISPER_RATE
+        for segment in rest:
+            yield _shifted(segment, offset)
+
+    @staticmethod
+    def _speech_stamps(samples: np.ndarray) -> list[dict[str, int]]:
+        """Speech (start, end) in samples, with the VAD options of faster-whisper's batched
+        pipeline, so the chunks match its own."""
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        stamps: list[dict[str, int]] = get_speech_timestamps(
+            samples, VadOptions(max_speech_duration_s=30, min_silence_duration_ms=160)
+        )
+        return stamps
+
+
+def _shifted(raw: Any, offset: float) -> Any:
+    """A faster-whisper segment (and its words) moved `offset` seconds later."""
+    from dataclasses import replace
+
+    words = [replace(w, start=w.start + offset, end=w.end + offset) for w in raw.words or ()]
+    return replace(raw, start=raw.start + offset, end=raw.end + offset, words=words or raw.words)
 
 
 def _segment(index: int, raw: Any) -> Segment:

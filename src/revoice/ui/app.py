@@ -59,6 +59,9 @@ class Handlers:
             audio = codecs.decode(
                 recording, max_seconds=self.pipeline.settings.limits.max_audio_seconds
             )
+            if mode != "reply" and not instruction.strip():
+                yield from self._live(audio, voice, language, mode, speed)
+                return
             conversion = self.pipeline.convert(
                 audio,
                 voice,
@@ -73,6 +76,31 @@ class Handlers:
             yield from self._stream(conversion.speech, conversion.transcript.text, conversion.text)
         except RevoiceError as exc:
             raise _user_error(exc) from None
+
+    def _live(
+        self, audio: Audio, voice: str, language: str, mode: TextMode, speed: float
+    ) -> Iterator[tuple[Any, Any, Any, Any]]:
+        """Say each sentence as soon as it is heard, while the rest is still transcribed."""
+        live = self.pipeline.convert_live(
+            audio,
+            voice,
+            language=None if language == "auto" else language,
+            task="translate" if mode == "translate" else "transcribe",
+            speed=speed,
+        )
+        chunks: list[Audio] = []
+        for event in live.events():
+            if isinstance(event, Audio):
+                chunks.append(event)
+                yield gr.skip(), _gradio_audio(event), gr.skip(), gr.skip()
+            else:
+                text = live.transcript.text
+                yield text, gr.skip(), gr.skip(), text
+        text = live.transcript.text
+        if not text:
+            raise gr.Error("No speech was found in the recording.", print_exception=False)
+        whole = _gradio_audio(Audio.concat(chunks)) if chunks else None
+        yield text, gr.skip(), whole, text
 
     def speak(self, text: str, voice: str, speed: float) -> Iterator[tuple[Any, Any, Any, Any]]:
         """Speak the (edited) text again."""

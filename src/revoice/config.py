@@ -35,7 +35,7 @@ class ASRSettings(BaseModel):
     beam_size: int = Field(5, ge=1, le=10, description="beam search width")
     batch_size: int = Field(8, ge=1, le=64, description="segments decoded together (batched)")
     first_chunk_seconds: float = Field(
-        8.0,
+        5.0,
         ge=0,
         le=30,
         description="when streaming, decode about this much of the first speech on its own "

@@ -250,6 +250,16 @@ class Pipeline:
         generator = self.models.text()
         return generator.generate(text, instruction=None if mode == "reply" else instruction)
 
+    def _recognition(
+        self, audio: Audio, voice: Voice, language: str | None, task: Task, model: str | None
+    ) -> TranscribeOptions:
+        """How to transcribe a recording that will be spoken in `voice`; fails on a broken
+        voice engine before any transcribing."""
+        if task == "transcribe":
+            language = self.language_for(audio, voice, language, model)
+        self.models.tts(voice.engine)
+        return TranscribeOptions(language=language, task=task)
+
     def convert_live(
         self,
         audio: Audio,
@@ -264,12 +274,7 @@ class Pipeline:
         parts of the recording are still being transcribed. Errors in the inputs (voice,
         engine, language) are raised here, before any event."""
         chosen = self.voice(voice)
-        options = TranscribeOptions(language=language, task=task)
-        if task == "transcribe":
-            options = TranscribeOptions(
-                language=self.language_for(audio, chosen, language, model), task=task
-            )
-        self.models.tts(chosen.engine)  # fail on a broken engine before transcribing
+        options = self._recognition(audio, chosen, language, task, model)
         stream = self.transcribe_stream(audio, options, model)
         synth = SynthesisOptions(speed=speed)
         return LiveConversion(stream, chosen, lambda text: self.speak(text, chosen, synth))
@@ -299,12 +304,7 @@ class Pipeline:
         if mode == "reply" or (instruction or "").strip():
             self.models.text()  # fail on a missing text model before transcribing
         synth_options = SynthesisOptions(speed=speed)
-        options = TranscribeOptions(language=language, task=task)
-        if task == "transcribe":
-            options = TranscribeOptions(
-                language=self.language_for(audio, chosen, options.language, model), task=task
-            )
-        self.models.tts(chosen.engine)  # fail on a broken engine before transcribing
+        options = self._recognition(audio, chosen, language, task, model)
         transcript = self.transcribe(audio, options, model)
         text = self.text_step(transcript.text, mode, instruction)
         speech = self.speak(text, chosen, synth_options) if text.strip() else iter(())

@@ -166,8 +166,9 @@ class FasterWhisperTranscriber:
         return TranscriptStream(language, probability, duration, options.task, segments)
 
     def _head(self, samples: np.ndarray) -> int:
-        """Where the first chunk decoded on its own ends (in samples): after the last pause
-        within `first_chunk_seconds` of the first speech; 0 when that would not help."""
+        """Where the first chunk decoded on its own ends (in samples): at the last pause
+        within `first_chunk_seconds` of the first speech (or after the first stretch of
+        speech, if that is longer); 0 when that would not help."""
         limit = self._settings.asr.first_chunk_seconds * WHISPER_RATE
         if not limit:
             return 0
@@ -175,7 +176,8 @@ class FasterWhisperTranscriber:
         if len(stamps) < 2 or stamps[-1]["end"] - stamps[0]["start"] <= 1.5 * limit:
             return 0  # short: one batched call is as quick
         ends = [s["end"] for s in stamps[:-1] if s["end"] - stamps[0]["start"] <= limit]
-        return int(ends[-1]) if ends else 0
+        # a first stretch of speech longer than the limit is decoded alone, whole
+        return int(ends[-1]) if ends else int(stamps[0]["end"])
 
     def _early(self, samples: np.ndarray, head: int, kwargs: dict[str, Any]) -> Iterator[Any]:
         """The speech before `head` alone (one small batch), then the rest batched."""

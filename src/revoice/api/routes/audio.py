@@ -229,18 +229,11 @@ async def voice_to_voice(
     the_task: Task = "translate" if task == "translate" else "transcribe"
     if text_mode == "translate":
         the_task = "translate"
+    common: dict[str, Any] = dict(
+        language=language, task=the_task, speed=speed, model=asr_model(model)
+    )
     if stream_format == "sse" and text_mode != "reply" and not (instruction or "").strip():
-        live = await rt.run(
-            "asr",
-            lambda: rt.pipeline.convert_live(
-                audio,
-                chosen,
-                language=language,
-                task=the_task,
-                speed=speed,
-                model=asr_model(model),
-            ),
-        )
+        live = await rt.run("asr", lambda: rt.pipeline.convert_live(audio, chosen, **common))
 
         def live_summary() -> tuple[str, str, str]:
             heard = live.transcript
@@ -252,14 +245,7 @@ async def voice_to_voice(
     conversion = await rt.run(
         "asr",
         lambda: rt.pipeline.convert(
-            audio,
-            chosen,
-            language=language,
-            task=the_task,
-            speed=speed,
-            model=asr_model(model),
-            mode=text_mode,
-            instruction=instruction,
+            audio, chosen, mode=text_mode, instruction=instruction, **common
         ),
     )
     transcript = conversion.transcript

@@ -465,6 +465,9 @@ class Catalogue:
                 f"unknown voice {voice_id!r}; valid voices: {', '.join(others)}, and "
                 f"{len(presets)} Bark presets bark/v2/<language>_speaker_<0-9>",
             )
+        aliases = sorted(a for a, target in OPENAI_VOICES.items() if target in self._voices)
+        if aliases:
+            error.args = (f"{error.args[0]}; OpenAI voice names: {', '.join(aliases)}",)
         raise error
 
     def __contains__(self, voice_id: object) -> bool:

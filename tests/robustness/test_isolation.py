@@ -67,7 +67,8 @@ def test_sixteen_concurrent_voice_to_voice_requests(
         results = list(pool.map(convert, recordings))
     for number, transcript, audio in results:
         assert heard_number(transcript) == {number}, transcript
-        spoken = pipeline.transcribe(codecs.decode(audio), model="tiny.en").text
+        # Whisper base: tiny.en once heard Piper's "fourteen" as "40"
+        spoken = pipeline.transcribe(codecs.decode(audio)).text
         assert heard_number(spoken) == {number}, spoken
 
 

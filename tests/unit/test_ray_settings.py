@@ -99,3 +99,19 @@ class TestWithRay:
         assert info.value.status == 503
         with pytest.raises(errors.UnknownName):
             models.tts("no-such-engine")
+
+
+def test_serve_ray_without_the_extra_names_it(
+    env_home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    import revoice
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if ray were not installed
+    monkeypatch.delitem(sys.modules, "revoice.ray_serve", raising=False)
+    monkeypatch.delattr(revoice, "ray_serve", raising=False)
+    assert main(["serve", "--ray"]) != 0
+    err = capsys.readouterr().err
+    assert "Ray Serve is not installed" in err and "revoice[ray]" in err
+    assert "Traceback" not in err

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -48,3 +48,21 @@ def env_home(monkeypatch: pytest.MonkeyPatch, revoice_home: Path, tmp_path: Path
     monkeypatch.setenv("REVOICE_HOME", str(revoice_home))
     monkeypatch.setenv("REVOICE_VOICES", str(tmp_path / "voices.toml"))
     yield tmp_path
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Attach a `revoice serve` process's output to the report of a failed test that used it
+    (fixtures `revoice_server` and `server`: API, page and Ray tests)."""
+    from tests.api.helpers import Server
+
+    report = yield
+    if report.failed:
+        for name in ("revoice_server", "server"):
+            server = getattr(item, "funcargs", {}).get(name)
+            if isinstance(server, Server):
+                report.sections.append(("revoice serve output", server.output()))
+                break
+    return report

@@ -8,7 +8,7 @@ tail is attached to the report of a failing test that used it.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import openai
@@ -57,15 +57,3 @@ def revoice_server(
     """`revoice serve --host 127.0.0.1 --port <free>`, healthy; stopped after the module."""
     with running_server(revoice_home, tmp_path_factory.mktemp("revoice-api-serve")) as server:
         yield server
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Attach the server's output to the report of a failed test that used it."""
-    report = yield
-    server = getattr(item, "funcargs", {}).get("revoice_server")
-    if report.failed and isinstance(server, Server):
-        report.sections.append(("revoice serve output", server.output()))
-    return report

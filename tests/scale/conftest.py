@@ -9,7 +9,7 @@ the deployments and to kill a replica. The server is the real command, `revoice 
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -66,18 +66,6 @@ def revoice_server(
 @pytest.fixture(scope="module")
 def asr_handle(revoice_server: Server) -> serve.handle.DeploymentHandle:
     return serve.get_deployment_handle("asr", app_name=APP)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Attach the server's output to the report of a failed test that used it."""
-    report = yield
-    server = getattr(item, "funcargs", {}).get("revoice_server")
-    if report.failed and isinstance(server, Server):
-        report.sections.append(("revoice serve --ray output", server.output()))
-    return report
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ the report of any test that fails while using it.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,15 +20,3 @@ def server(revoice_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """`revoice serve --host 127.0.0.1 --port <free>`, healthy; stopped after the module."""
     with running_server(revoice_home, tmp_path_factory.mktemp("revoice-serve")) as srv:
         yield srv
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Attach the server's output to the report of a failed test that used it."""
-    report = yield
-    srv = getattr(item, "funcargs", {}).get("server")
-    if report.failed and isinstance(srv, Server):
-        report.sections.append(("revoice serve output", srv.output()))
-    return report

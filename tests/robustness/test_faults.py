@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +19,8 @@ from revoice.pipeline import Pipeline
 from revoice.server import create_app
 from revoice.tts.base import Synthesizer
 from revoice.types import SynthesisOptions, Voice
-from tests.robustness.conftest import free_port, serve_in_thread
+from tests.api.helpers import running_server
+from tests.robustness.conftest import serve_in_thread
 
 
 class Instrumented:
@@ -116,31 +114,9 @@ def test_an_engine_failure_hits_only_its_own_request(live: tuple[str, Instrument
 
 
 def test_shutdown_lets_in_flight_requests_finish(revoice_home: Path, tmp_path: Path) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REVOICE_")}
-    env.update(
-        REVOICE_HOME=str(revoice_home),
-        REVOICE_VOICES=str(tmp_path / "none.toml"),
-        GRADIO_ANALYTICS_ENABLED="False",
-        NO_PROXY="127.0.0.1,localhost",
-    )
-    exe = Path(sys.executable).parent / "revoice"
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if len(httpx.get(f"{url}/health", timeout=2).json()["loaded"]) >= 2:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
+    from revoice import codecs
+
+    with running_server(revoice_home, tmp_path) as server:
         text = " ".join(
             f"Sentence {n} keeps the server busy for a little while." for n in range(1, 6)
         )
@@ -148,7 +124,7 @@ def test_shutdown_lets_in_flight_requests_finish(revoice_home: Path, tmp_path: P
 
         def request() -> None:
             result["reply"] = httpx.post(
-                f"{url}/v1/audio/speech",
+                f"{server.base_url}/v1/audio/speech",
                 timeout=120,
                 json={"model": "tts-1", "voice": "alloy", "input": text, "response_format": "wav"},
             )
@@ -156,17 +132,11 @@ def test_shutdown_lets_in_flight_requests_finish(revoice_home: Path, tmp_path: P
         worker = threading.Thread(target=request)
         worker.start()
         time.sleep(1.5)  # in flight: Kokoro needs several seconds for five sentences
-        proc.send_signal(signal.SIGTERM)
+        server.process.send_signal(signal.SIGTERM)
         worker.join(timeout=120)
         reply = result["reply"]
-        assert reply.status_code == 200
-        from revoice import codecs
-
+        assert reply.status_code == 200, server.output()
         assert codecs.decode(reply.content).duration > 12  # all five sentences
         # uvicorn re-raises SIGTERM after a clean shutdown, so the exit reads as that signal
-        assert proc.wait(timeout=60) in (0, -signal.SIGTERM)
-        assert "Application shutdown complete" in (tmp_path / "serve.log").read_text()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        log.close()
+        assert server.process.wait(timeout=60) in (0, -signal.SIGTERM)
+        assert "Application shutdown complete" in server.output()

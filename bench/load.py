@@ -96,6 +96,23 @@ def _one(url: str, index: int) -> float:
     return time.perf_counter() - start
 
 
+def _p95(latencies: list[float]) -> float:
+    """The 95th percentile of sorted latencies."""
+    return latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+
+
+def burst(url: str, clients: int, total: int) -> tuple[int, float, float, float, int]:
+    """`total` voice-to-voice requests, `clients` at a time: (requests, p50 s, p95 s,
+    throughput req/s, errors)."""
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        futures = [pool.submit(_one, url, i) for i in range(total)]
+    wall = time.perf_counter() - start
+    latencies = sorted(f.result() for f in futures if f.exception() is None)
+    errors = sum(1 for f in futures if f.exception() is not None)
+    return total, statistics.median(latencies), _p95(latencies), total / wall, errors
+
+
 def load(home: Path, levels: list[int], rounds: int, log: Path) -> Table:
     table = Table(
         "Server under load: voice-to-voice over loopback HTTP",
@@ -106,20 +123,7 @@ def load(home: Path, levels: list[int], rounds: int, log: Path) -> Table:
         server.wait()
         _one(server.url, 0)  # warm
         for level in levels:
-            total = level * rounds
-            errors = 0
-            latencies: list[float] = []
-            start = time.perf_counter()
-            with ThreadPoolExecutor(level) as pool:
-                for future in [pool.submit(_one, server.url, i) for i in range(total)]:
-                    try:
-                        latencies.append(future.result())
-                    except Exception:
-                        errors += 1
-            wall = time.perf_counter() - start
-            latencies.sort()
-            p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
-            table.add(level, total, statistics.median(latencies), p95, total / wall, errors)
+            table.add(level, *burst(server.url, level, level * rounds))
         table.notes.append(
             f"Server peak RSS with the default models loaded and serving: "
             f"{server.peak_rss_mb():.0f} MiB."
@@ -140,25 +144,17 @@ def ray_vs_plain(home: Path, clients: int, rounds: int, log: Path) -> Table:
         f"Ray Serve versus plain serve: {clients} concurrent voice-to-voice requests",
         ["server", "requests", "p50 s", "p95 s", "throughput req/s", "errors", "ratio"],
     )
-    rows: list[tuple[str, int, float, float, float, int]] = []
+    rows: list[tuple[str, tuple[int, float, float, float, int]]] = []
     for name, args in (("revoice serve", ()), ("revoice serve --ray", ("--ray",))):
         server = Server(home, log.with_suffix(f".{'ray' if args else 'plain'}.log"), args)
         try:
             server.wait(timeout=300)
             _one(server.url, 0)  # warm
-            total = clients * rounds
-            start = time.perf_counter()
-            with ThreadPoolExecutor(clients) as pool:
-                futures = [pool.submit(_one, server.url, i) for i in range(total)]
-            wall = time.perf_counter() - start
-            latencies = sorted(f.result() for f in futures if f.exception() is None)
-            errors = sum(1 for f in futures if f.exception() is not None)
-            p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
-            rows.append((name, total, statistics.median(latencies), p95, total / wall, errors))
+            rows.append((name, burst(server.url, clients, clients * rounds)))
         finally:
             server.stop()
-    for row in rows:
-        table.add(*row, row[4] / rows[0][4])
+    for name, row in rows:
+        table.add(name, *row, row[3] / rows[0][1][3])
     table.notes.append(
         "Ratio: throughput relative to plain serve, measured in the same run. Both use the same "
         "models and clips; Ray runs ingress, asr, tts-* and text as separate processes (one "
@@ -205,8 +201,13 @@ def soak_table(home: Path, seconds: float, clients: int, log: Path) -> Table:
         start = time.perf_counter()
         latencies, errors = soak(server.url, seconds, clients)
         wall = time.perf_counter() - start
-        p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
-        table.add(len(latencies), errors, statistics.median(latencies), p95, len(latencies) / wall)
+        table.add(
+            len(latencies),
+            errors,
+            statistics.median(latencies),
+            _p95(latencies),
+            len(latencies) / wall,
+        )
     finally:
         server.stop()
     return table

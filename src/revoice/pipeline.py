@@ -49,20 +49,10 @@ class LiveConversion:
     Iterate `events()` once; `transcript` is complete after that.
     """
 
-    def __init__(
-        self,
-        stream: TranscriptStream,
-        voice: Voice,
-        speak: Callable[[str], Iterator[Audio]],
-    ) -> None:
+    def __init__(self, stream: TranscriptStream, speak: Callable[[str], Iterator[Audio]]) -> None:
         self.stream = stream
-        self.voice = voice
         self._speak = speak
         self._segments: list[Segment] = []
-
-    @property
-    def language(self) -> str:
-        return self.stream.language
 
     @property
     def transcript(self) -> Transcript:
@@ -277,7 +267,7 @@ class Pipeline:
         options = self._recognition(audio, chosen, language, task, model)
         stream = self.transcribe_stream(audio, options, model)
         synth = SynthesisOptions(speed=speed)
-        return LiveConversion(stream, chosen, lambda text: self.speak(text, chosen, synth))
+        return LiveConversion(stream, lambda text: self.speak(text, chosen, synth))
 
     def convert(
         self,

@@ -35,6 +35,7 @@ from revoice.config import DeploymentSettings, Settings
 from revoice.errors import EngineUnavailable
 from revoice.models import ModelCache
 from revoice.types import Segment, SynthesisOptions, TranscribeOptions, Transcript, Voice
+from revoice.voices import Catalogue
 
 log = logging.getLogger("revoice")
 T = TypeVar("T")
@@ -320,30 +321,27 @@ def _options(settings: Settings, name: str, base: DeploymentSettings) -> dict[st
     return options
 
 
-def tts_engines(settings: Settings) -> list[str]:
+def tts_engines(settings: Settings, catalogue: Catalogue | None = None) -> list[str]:
     """The TTS engines to deploy: as configured, else every engine a catalogue voice uses."""
     if settings.ray.tts_engines is not None:
         for name in settings.ray.tts_engines:
             registry.get(name, "tts")
         return list(dict.fromkeys(settings.ray.tts_engines))
-    from revoice.voices import Catalogue
-
-    catalogue = Catalogue.load(settings.voices, settings)
+    catalogue = catalogue or Catalogue.load(settings.voices, settings)
     return sorted({voice.engine for voice in catalogue})
 
 
 def build(settings: Settings) -> serve.Application:
     """The Serve application: ingress over ASR, one deployment per TTS engine, and text."""
-    from revoice.voices import Catalogue
-
-    default_engine = Catalogue.load(settings.voices, settings).get(settings.default_voice).engine
+    catalogue = Catalogue.load(settings.voices, settings)
+    default_engine = catalogue.get(settings.default_voice).engine
     scale = settings.ray
     asr = _deployment(ASRDeployment, settings, "asr", scale.asr).bind(settings)
     tts = {
         engine: _deployment(TTSDeployment, settings, f"tts-{engine}", scale.tts).bind(
             settings, engine, engine == default_engine
         )
-        for engine in tts_engines(settings)
+        for engine in tts_engines(settings, catalogue)
     }
     text = _deployment(TextDeployment, settings, "text", scale.text).bind(settings)
     ingress = _deployment(Ingress, settings, "ingress", scale.ingress)
@@ -357,10 +355,8 @@ def app_builder(args: dict[str, str]) -> serve.Application:
 
 
 def start(settings: Settings) -> None:
-    """Connect to (or start) Ray, start Serve's HTTP proxies and deploy revoice."""
-    from revoice.server import ensure_ffmpeg
-
-    ensure_ffmpeg(settings.home)
+    """Connect to (or start) Ray, start Serve's HTTP proxies and deploy revoice (the ingress
+    replica puts its own ffmpeg on PATH, on whichever node it lands: create_app does)."""
     if not ray.is_initialized():
         ray.init(address=settings.ray.address, namespace="revoice", log_to_driver=True)
     serve.start(

@@ -39,6 +39,13 @@ def streamed(client: TestClient, method: str, url: str, **kwargs: Any) -> Any:
     return response
 
 
+def v2v(client: TestClient, data: dict[str, str]) -> Any:
+    """A streamed voice-to-voice request for the short clip, with these form fields."""
+    return streamed(
+        client, "POST", "/v1/audio/voice-to-voice", files=upload(clip_bytes(SHORT)), data=data
+    )
+
+
 def expect_sdk_error(status: int, call: Any, **kwargs: Any) -> dict[str, Any]:
     """Run an SDK call that must fail with `status`; the error as the server sent it."""
     with pytest.raises(openai.APIStatusError) as info:
@@ -83,35 +90,17 @@ def test_unknown_timestamp_granularity(http: TestClient) -> None:
 
 
 def test_voice_to_voice_unknown_task(http: TestClient) -> None:
-    response = streamed(
-        http,
-        "POST",
-        "/v1/audio/voice-to-voice",
-        files=upload(clip_bytes(SHORT)),
-        data={"task": "dance"},
-    )
+    response = v2v(http, {"task": "dance"})
     assert_error(response, 400, code="invalid_option", param="task")
 
 
 def test_voice_to_voice_unknown_text_mode(http: TestClient) -> None:
-    response = streamed(
-        http,
-        "POST",
-        "/v1/audio/voice-to-voice",
-        files=upload(clip_bytes(SHORT)),
-        data={"mode": "sing"},
-    )
+    response = v2v(http, {"mode": "sing"})
     assert_error(response, 400, code="invalid_option", param="mode")
 
 
 def test_voice_to_voice_unknown_format(http: TestClient) -> None:
-    response = streamed(
-        http,
-        "POST",
-        "/v1/audio/voice-to-voice",
-        files=upload(clip_bytes(SHORT)),
-        data={"response_format": "xyz"},
-    )
+    response = v2v(http, {"response_format": "xyz"})
     assert_error(response, 400, param="response_format")
 
 
@@ -255,13 +244,7 @@ def test_unknown_model_id(sdk: openai.OpenAI) -> None:
 
 
 def test_voice_to_voice_unknown_voice(http: TestClient) -> None:
-    response = streamed(
-        http,
-        "POST",
-        "/v1/audio/voice-to-voice",
-        files=upload(clip_bytes(SHORT)),
-        data={"voice": "nope"},
-    )
+    response = v2v(http, {"voice": "nope"})
     assert_error(response, 404, code="unknown_voice", param="voice")
 
 
@@ -415,13 +398,7 @@ def test_unknown_speech_format(http: TestClient) -> None:
 
 
 def test_voice_to_voice_speed_out_of_range(http: TestClient) -> None:
-    response = streamed(
-        http,
-        "POST",
-        "/v1/audio/voice-to-voice",
-        files=upload(clip_bytes(SHORT)),
-        data={"speed": "9"},
-    )
+    response = v2v(http, {"speed": "9"})
     assert_error(response, 422, code="validation_error", param="speed")
 
 
@@ -489,13 +466,7 @@ def test_speech_engine_unavailable(no_tts: TestClient) -> None:
 
 @pytest.mark.parametrize("response_format", ["wav", "json"])
 def test_voice_to_voice_engine_unavailable(no_tts: TestClient, response_format: str) -> None:
-    response = streamed(
-        no_tts,
-        "POST",
-        "/v1/audio/voice-to-voice",
-        files=upload(clip_bytes(SHORT)),
-        data={"voice": "echo", "response_format": response_format},
-    )
+    response = v2v(no_tts, {"voice": "echo", "response_format": response_format})
     error = assert_error(response, 503, code="engine_unavailable")
     assert "simulated" in error["message"]
 

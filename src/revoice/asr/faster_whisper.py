@@ -153,9 +153,9 @@ class FasterWhisperTranscriber:
         )
         if options.temperature is not None:
             kwargs["temperature"] = options.temperature
-        head = self._head(samples) if options.vad and early else 0
+        head = self._head(samples) if options.vad and early else None
         if head:
-            raw: Any = self._early(samples, head, kwargs)
+            raw: Any = self._early(samples, *head, kwargs)
         elif options.vad:
             raw, _ = self._batched.transcribe(
                 samples, batch_size=self._settings.asr.batch_size, vad_filter=True, **kwargs
@@ -165,23 +165,25 @@ class FasterWhisperTranscriber:
         segments = (_segment(i, s) for i, s in enumerate(raw))
         return TranscriptStream(language, probability, duration, options.task, segments)
 
-    def _head(self, samples: np.ndarray) -> int:
-        """Where the first chunk decoded on its own ends (in samples): at the last pause
-        within `first_chunk_seconds` of the first speech (or after the first stretch of
-        speech, if that is longer); 0 when that would not help."""
+    def _head(self, samples: np.ndarray) -> tuple[int, int] | None:
+        """(start, end) in samples of the first chunk decoded on its own: from the first
+        speech to the last pause within `first_chunk_seconds` of it (or to the end of the
+        first stretch of speech, if that is longer); None when that would not help."""
         limit = self._settings.asr.first_chunk_seconds * WHISPER_RATE
         if not limit:
-            return 0
+            return None
         stamps = self._speech_stamps(samples)
         if len(stamps) < 2 or stamps[-1]["end"] - stamps[0]["start"] <= 1.5 * limit:
-            return 0  # short: one batched call is as quick
-        ends = [s["end"] for s in stamps[:-1] if s["end"] - stamps[0]["start"] <= limit]
+            return None  # short: one batched call is as quick
+        start = int(stamps[0]["start"])
+        ends = [s["end"] for s in stamps[:-1] if s["end"] - start <= limit]
         # a first stretch of speech longer than the limit is decoded alone, whole
-        return int(ends[-1]) if ends else int(stamps[0]["end"])
+        return start, int(ends[-1]) if ends else int(stamps[0]["end"])
 
-    def _early(self, samples: np.ndarray, head: int, kwargs: dict[str, Any]) -> Iterator[Any]:
-        """The speech before `head` alone (one small batch), then the rest batched."""
-        start = next(iter(self._speech_stamps(samples[:head])), {"start": 0})["start"]
+    def _early(
+        self, samples: np.ndarray, start: int, head: int, kwargs: dict[str, Any]
+    ) -> Iterator[Any]:
+        """The speech from `start` to `head` alone (one small batch), then the rest batched."""
         first, _ = self._batched.transcribe(
             samples,
             batch_size=1,

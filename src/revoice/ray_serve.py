@@ -357,6 +357,8 @@ def app_builder(args: dict[str, str]) -> serve.Application:
 def start(settings: Settings) -> None:
     """Connect to (or start) Ray, start Serve's HTTP proxies and deploy revoice (the ingress
     replica puts its own ffmpeg on PATH, on whichever node it lands: create_app does)."""
+    # offline by default: no usage report to Ray's servers from a Ray started here
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if not ray.is_initialized():
         ray.init(address=settings.ray.address, namespace="revoice", log_to_driver=True)
     serve.start(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -20,82 +21,223 @@ Source = str | Path | bytes | BinaryIO
 #: errors PyAV raises for input that is not (valid) audio
 _DECODE_ERRORS = (av.error.FFmpegError, ValueError, IndexError, EOFError, struct.error)
 
+#: The demuxers revoice opens: each reads only the bytes it is given. FFmpeg refuses every
+#: other one before it reads a byte, so an upload can never be a playlist or a concat list
+#: (which read other files), an SDP/RTP/RTSP description (which opens network sockets), an
+#: image sequence or a terminal capture. A demuxer named by several names ("mov,mp4,m4a")
+#: is allowed when any of them is listed.
+DEMUXERS = (
+    "wav",
+    "w64",
+    "flac",
+    "mp3",
+    "ogg",
+    "matroska",
+    "webm",
+    "mov",
+    "mp4",
+    "m4a",
+    "aac",
+    "aiff",
+    "caf",
+    "au",
+    "amr",
+    "wv",
+    "asf",
+)
+#: Readable containers, as a user reads them (for the error message).
+READABLE = (
+    "wav, flac, mp3, ogg (vorbis, opus), webm/mkv, m4a/mp4/aac, aiff, caf, au, amr, wavpack, wma"
+)
+#: FFmpeg opens no protocol at all for an input: the bytes come from Python, and anything a
+#: demuxer might try to open beside them (a second file, a URL) is refused.
+_OPEN_OPTIONS = {"format_whitelist": ",".join(DEMUXERS), "protocol_whitelist": "none"}
+#: Decoded audio above this rate is resampled to it while decoding: speech needs no more, and
+#: a file claiming 655 kHz would otherwise cost 13x the memory of 48 kHz per second.
+MAX_RATE = 48_000
+#: No single decode runs longer than this (seconds of wall time), whatever the input.
+DECODE_TIMEOUT = 120.0
 
-def decode(source: Source, *, max_seconds: float | None = None) -> Audio:
-    """Decode any FFmpeg-readable audio (wav, flac, mp3, ogg, opus, webm, m4a, ...) to mono float32.
 
-    Multichannel audio is downmixed by FFmpeg; the native sample rate is kept. Decoding stops
-    with `InputTooLarge` as soon as `max_seconds` is passed, so a tiny file that expands to
-    hours of audio never fills memory.
+def decode(
+    source: Source, *, max_seconds: float | None = None, timeout: float = DECODE_TIMEOUT
+) -> Audio:
+    """Decode audio (wav, flac, mp3, ogg, opus, webm, m4a, ...) to mono float32.
+
+    Only the containers in `DEMUXERS` are opened, and from Python's bytes: FFmpeg opens no
+    file or socket on behalf of an input. Multichannel audio is downmixed while decoding; the
+    native sample rate is kept up to `MAX_RATE`. Decoding stops with `InputTooLarge` as soon
+    as `max_seconds` is passed, so a tiny file that expands to hours of audio never fills
+    memory, and with `AudioDecodeError` after `timeout` seconds.
     """
     if isinstance(source, bytes):
         if not source:
             raise AudioDecodeError("the audio file is empty (0 bytes)")
-        source = io.BytesIO(source)
-    elif isinstance(source, str | Path):
+        return _decode_bytes(io.BytesIO(source), max_seconds, timeout)
+    if isinstance(source, str | Path):
         path = Path(source)
         if not path.is_file():
             raise AudioDecodeError(f"no such audio file: {path}")
         if path.stat().st_size == 0:
             raise AudioDecodeError(f"the audio file is empty (0 bytes): {path}")
-        source = str(path)
+        try:
+            with path.open("rb") as handle:
+                return _decode_bytes(handle, max_seconds, timeout)
+        except AudioDecodeError as exc:
+            raise AudioDecodeError(f"{exc}: {path}") from None
+    return _decode_bytes(source, max_seconds, timeout)
+
+
+def _decode_bytes(source: BinaryIO, max_seconds: float | None, timeout: float) -> Audio:
     try:
-        container = av.open(source, mode="r", metadata_errors="ignore")
+        container = av.open(
+            source, mode="r", metadata_errors="ignore", options=_OPEN_OPTIONS, timeout=timeout
+        )
     except _DECODE_ERRORS as exc:
-        raise AudioDecodeError(f"not a readable audio file ({_reason(exc)})") from None
+        raise AudioDecodeError(
+            f"not a readable audio file ({_reason(exc)}); revoice reads {READABLE}"
+        ) from None
     try:
-        return _decode_container(container, max_seconds)
+        return _decode_container(container, max_seconds, time.monotonic() + timeout)
     finally:
         container.close()
 
 
-def _decode_container(container: av.container.InputContainer, max_seconds: float | None) -> Audio:
+def _decode_container(
+    container: av.container.InputContainer, max_seconds: float | None, deadline: float
+) -> Audio:
     if not container.streams.audio:
         raise AudioDecodeError("the file has no audio stream")
     stream = container.streams.audio[0]
     chunks: list[np.ndarray] = []
     total = 0
     rate = 0
-    resampler: av.AudioResampler | None = None
+    mixer: _Mixer | None = None
     limit = None
     try:
         for frame in container.decode(stream):
-            if resampler is None:
-                rate = frame.sample_rate or stream.rate
-                if not rate:
+            if mixer is None:
+                native = frame.sample_rate or stream.rate
+                if not native:
                     raise AudioDecodeError("the audio stream declares no sample rate")
-                # s32, not flt: FFmpeg then normalises its downmix matrix, so stereo and 5.1
-                # input is mixed to mono without gain (float output would sum and clip).
-                resampler = av.AudioResampler(format="s32", layout="mono", rate=rate)
+                rate = min(native, MAX_RATE)
+                mixer = _Mixer(rate)
                 limit = None if max_seconds is None else int(max_seconds * rate)
-            for out in resampler.resample(frame):
-                chunk = _floats(out)
+            for chunk in mixer.mix(frame):
                 chunks.append(chunk)
                 total += len(chunk)
             if limit is not None and total > limit:
                 raise InputTooLarge(
                     f"the audio is longer than the limit of {max_seconds:g} s", "file"
                 )
-        if resampler is not None:
-            for out in resampler.resample(None):
-                chunks.append(_floats(out))
+            if time.monotonic() > deadline:
+                raise AudioDecodeError("the audio took too long to decode")
+        if mixer is not None:
+            chunks.extend(mixer.flush())
     except _DECODE_ERRORS as exc:
         # A truncated or partly corrupt file: keep what decoded, fail only if nothing did.
         if not chunks:
             raise AudioDecodeError(f"the audio could not be decoded ({_reason(exc)})") from None
-    if resampler is None:
+    if mixer is None:
         if stream.rate:
-            return Audio(np.zeros(0, dtype=np.float32), stream.rate)
+            return Audio(np.zeros(0, dtype=np.float32), min(stream.rate, MAX_RATE))
         raise AudioDecodeError("the audio stream holds no samples")
     samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+    del chunks
     if limit is not None and len(samples) > limit:
         raise InputTooLarge(f"the audio is longer than the limit of {max_seconds:g} s", "file")
-    return Audio(np.clip(samples, -1.0, 1.0), rate)
+    return Audio(np.clip(samples, -1.0, 1.0, out=samples), rate)
+
+
+_FLOAT_FORMATS = {"flt", "fltp", "dbl", "dblp"}
+
+
+class _Mixer:
+    """Decoded frames to mono float32 at `rate`.
+
+    FFmpeg downmixes the layouts it knows (s32 output, so its downmix matrix is normalised:
+    stereo and 5.1 mix to mono without gain, where float output would sum and clip); other
+    channel counts (9, 32, ...) are averaged here. Non-finite float samples are zeroed first
+    (FFmpeg would turn NaN into full-scale clicks).
+    """
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.resampler: av.AudioResampler | None = av.AudioResampler(
+            format="s32", layout="mono", rate=rate
+        )
+        self.fallback: av.AudioResampler | None = None
+        self.started = False
+
+    def mix(self, frame: av.AudioFrame) -> list[np.ndarray]:
+        if frame.format.name in _FLOAT_FORMATS:
+            frame = _finite(frame)
+        if self.resampler is not None:
+            try:
+                mixed = [_floats(out) for out in self.resampler.resample(frame)]
+            except (av.error.FFmpegError, ValueError):
+                if self.started:
+                    raise
+                self.resampler = None  # a layout FFmpeg cannot downmix: averaged below
+            else:
+                self.started = True
+                return mixed
+        return self._average(frame)
+
+    def _average(self, frame: av.AudioFrame) -> list[np.ndarray]:
+        mono = _channel_mean(frame)
+        out = av.AudioFrame.from_ndarray(mono.reshape(1, -1), format="flt", layout="mono")
+        out.sample_rate = frame.sample_rate
+        if self.fallback is None:
+            self.fallback = av.AudioResampler(format="flt", layout="mono", rate=self.rate)
+        return [_plain(o) for o in self.fallback.resample(out)]
+
+    def flush(self) -> list[np.ndarray]:
+        if self.resampler is not None:
+            return [_floats(out) for out in self.resampler.resample(None)]
+        if self.fallback is not None:
+            return [_plain(out) for out in self.fallback.resample(None)]
+        return []
+
+
+def _channel_mean(frame: av.AudioFrame) -> np.ndarray:
+    """The mean of a frame's channels as float32, whatever its sample format."""
+    data = frame.to_ndarray()
+    channels = len(frame.layout.channels)
+    if not frame.format.is_planar:
+        data = data.reshape(-1, channels).T
+    kind = data.dtype
+    floats = data.astype(np.float32)
+    if kind == np.uint8:
+        floats = (floats - 128.0) / 128.0
+    elif np.issubdtype(kind, np.integer):
+        floats /= float(2 ** (8 * kind.itemsize - 1))
+    return np.asarray(floats.mean(axis=0), dtype=np.float32)
+
+
+def _finite(frame: av.AudioFrame) -> av.AudioFrame:
+    """The frame with NaN and infinite samples set to 0 (a copy only when there are some)."""
+    data = frame.to_ndarray()
+    if np.isfinite(data).all():
+        return frame
+    clean = av.AudioFrame.from_ndarray(
+        np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0),
+        format=frame.format.name,
+        layout=frame.layout.name,
+    )
+    clean.sample_rate = frame.sample_rate
+    clean.pts = frame.pts
+    clean.time_base = frame.time_base
+    return clean
 
 
 def _floats(frame: av.AudioFrame) -> np.ndarray:
     """A mono s32 frame as float32 samples in [-1, 1)."""
     return frame.to_ndarray().reshape(-1).astype(np.float32) * np.float32(1 / 2**31)
+
+
+def _plain(frame: av.AudioFrame) -> np.ndarray:
+    return np.asarray(frame.to_ndarray().reshape(-1), dtype=np.float32)
 
 
 def decode_pcm(data: bytes, sample_rate: int) -> Audio:

@@ -221,7 +221,7 @@ def _finite(frame: av.AudioFrame) -> av.AudioFrame:
     if np.isfinite(data).all():
         return frame
     clean = av.AudioFrame.from_ndarray(
-        np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0),
+        np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0),  # type: ignore[arg-type]
         format=frame.format.name,
         layout=frame.layout.name,
     )

@@ -167,6 +167,9 @@ class Limits(BaseModel):
     max_upload_bytes: int = Field(25 * 1024 * 1024, ge=1, description="largest upload accepted")
     max_audio_seconds: float = Field(600.0, gt=0, description="longest recording accepted")
     max_text_chars: int = Field(4096, ge=1, description="longest text to speak per request")
+    max_queue: int = Field(
+        16, ge=0, description="requests that may wait beyond those running; more get 429"
+    )
 
 
 class DeploymentSettings(BaseModel):
@@ -255,7 +258,9 @@ class Settings(BaseSettings):
         2, ge=1, le=64, description="engine jobs run at once per engine (web page and API)"
     )
     api_key: SecretStr | None = Field(
-        None, description="when set, /v1 requires `Authorization: Bearer <key>` (REVOICE_API_KEY)"
+        None,
+        description="when set, every door but /health needs it: `Authorization: Bearer <key>`, "
+        "or a sign-in on the page (REVOICE_API_KEY)",
     )
     asr: ASRSettings = Field(default_factory=ASRSettings)
     tts: TTSSettings = Field(default_factory=TTSSettings)

@@ -9,11 +9,11 @@ import shutil
 import threading
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 
 from revoice import __version__
 from revoice.api import errors as api_errors
-from revoice.api.deps import Runtime, check_api_key
+from revoice.api.deps import Runtime
 from revoice.api.errors import APIError
 from revoice.api.guard import Guard
 from revoice.api.routes import audio as audio_routes
@@ -73,11 +73,11 @@ def create_app(
     capacity = capacity or cfg.concurrency
     app.state.runtime = Runtime(cfg, pipe, capacity)
     api_errors.install(app)
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(check_api_key)])
+    v1 = APIRouter(prefix="/v1")  # the Guard middleware owns the API key
     v1.include_router(audio_routes.router)
     v1.include_router(catalog_routes.router)
     app.include_router(v1)
-    app.add_middleware(Guard, settings=cfg)
+    app.add_middleware(Guard, settings=cfg, admission=app.state.runtime.admission)
 
     @app.api_route("/v1/{path:path}", methods=_METHODS, include_in_schema=False)
     def unknown_api_path(request: Request, path: str) -> None:
@@ -88,10 +88,15 @@ def create_app(
 
     @app.get("/health")
     def health() -> dict[str, object]:
-        return {"status": "ok", "version": __version__, "loaded": pipe.models.loaded()}
+        return {
+            "status": "ok",
+            "version": __version__,
+            "loaded": pipe.models.loaded(),
+            "requests": app.state.runtime.admission.status(),
+        }
 
     demo = build_ui(pipe)
-    demo.queue(default_concurrency_limit=capacity)
+    demo.queue(default_concurrency_limit=capacity, max_size=cfg.limits.max_queue + capacity)
     theme = gr.themes.Default(
         font=["ui-sans-serif", "system-ui", "sans-serif"],  # no web fonts: works offline
         font_mono=["ui-monospace", "monospace"],

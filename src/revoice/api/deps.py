@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -10,7 +9,7 @@ import anyio
 from anyio import CapacityLimiter
 from fastapi import Request, UploadFile
 
-from revoice.api.errors import APIError
+from revoice.api.admission import Admission, check_client
 from revoice.config import Settings
 from revoice.errors import InputTooLarge
 from revoice.pipeline import Pipeline
@@ -31,6 +30,7 @@ class Runtime:
         self.pipeline = pipeline
         self.capacity = capacity or settings.concurrency
         self._limiters: dict[str, CapacityLimiter] = {}
+        self.admission = Admission(self.capacity, settings.limits.max_queue)
 
     def limiter(self, engine: str) -> CapacityLimiter:
         if engine not in self._limiters:
@@ -38,36 +38,16 @@ class Runtime:
         return self._limiters[engine]
 
     async def run(self, engine: str, fn: Callable[..., T], *args: object) -> T:
-        """Run a blocking engine call in a worker thread, within the engine's limit."""
-        return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter(engine))
+        """Run a blocking engine call in a worker thread, within the engine's limit; skipped
+        (`ClientGone`) when the request's client hung up while it waited."""
+        async with self.limiter(engine):
+            await check_client()
+            return await anyio.to_thread.run_sync(fn, *args)
 
 
 def runtime(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
-
-
-def check_api_key(request: Request) -> None:
-    """When REVOICE_API_KEY is set, /v1 needs `Authorization: Bearer <key>`."""
-    key = runtime(request).settings.api_key
-    if not key:
-        return
-    header = request.headers.get("authorization", "")
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not given:
-        raise APIError(
-            401, "missing API key: send Authorization: Bearer <key>", code="missing_api_key"
-        )
-    if not hmac.compare_digest(given.strip().encode(), key.get_secret_value().encode()):
-        raise APIError(401, "incorrect API key", code="invalid_api_key")
-
-
-def check_content_length(request: Request) -> None:
-    """Refuse an upload that declares itself too large before reading any of it."""
-    limit = runtime(request).settings.limits.max_upload_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
-        raise InputTooLarge(f"the upload is larger than the limit of {limit} bytes", "file")
 
 
 async def read_upload(upload: UploadFile, limit: int) -> bytes:

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 
 from revoice import codecs, registry
 from revoice import text as textsplit
-from revoice.api.deps import Runtime, check_content_length, read_upload, runtime
+from revoice.api.deps import Runtime, read_upload, runtime
 from revoice.api.live import LiveEvents
 from revoice.api.schemas import SpeechRequest, VoiceToVoiceJSON
 from revoice.api.streaming import AudioStream
@@ -41,7 +41,8 @@ def asr_model(name: str | None) -> str | None:
 async def decode_upload(rt: Runtime, file: UploadFile) -> Audio:
     data = await read_upload(file, rt.settings.limits.max_upload_bytes)
     seconds = rt.settings.limits.max_audio_seconds
-    return await anyio.to_thread.run_sync(lambda: codecs.decode(data, max_seconds=seconds))
+    # decoding is recognition work: it waits its turn, so queued uploads hold no audio
+    return await rt.run("asr", lambda: codecs.decode(data, max_seconds=seconds))
 
 
 async def _transcription(
@@ -58,11 +59,13 @@ async def _transcription(
             f"response_format must be one of: {', '.join(TEXT_FORMATS)}", "response_format"
         )
     audio = await decode_upload(rt, file)
-    engine = await rt.run("asr", rt.pipeline.models.asr, asr_model(model))
+    name = asr_model(model)
     if stream:
-        started: TranscriptStream = await rt.run("asr", engine.stream, audio, options)
+        started: TranscriptStream = await rt.run(
+            "asr", rt.pipeline.transcribe_stream, audio, options, name
+        )
         return StreamingResponse(_sse(rt, started), media_type="text/event-stream")
-    transcript: Transcript = await rt.run("asr", engine.transcribe, audio, options)
+    transcript: Transcript = await rt.run("asr", rt.pipeline.transcribe, audio, options, name)
     if response_format == "verbose_json":
         return JSONResponse(to_verbose(transcript, words=words))
     if response_format == "json":
@@ -101,7 +104,7 @@ async def _sse(rt: Runtime, started: TranscriptStream) -> AsyncIterator[str]:
 TranscriptionForm = Annotated[UploadFile, File(description="the audio file")]
 
 
-@router.post("/transcriptions", dependencies=[Depends(check_content_length)])
+@router.post("/transcriptions")
 async def transcriptions(
     rt: RT,
     file: TranscriptionForm,
@@ -133,7 +136,7 @@ async def transcriptions(
     )
 
 
-@router.post("/translations", dependencies=[Depends(check_content_length)])
+@router.post("/translations")
 async def translations(
     rt: RT,
     file: TranscriptionForm,
@@ -160,8 +163,10 @@ def _check_text(rt: Runtime, text: str) -> str:
 async def _speech_stream(
     rt: Runtime, text: str, voice: Voice, speed: float | None, fmt: codecs.Format
 ) -> AudioStream:
-    engine = await rt.run(voice.engine, rt.pipeline.models.tts, voice.engine)
-    chunks = engine.synthesize(text, voice, SynthesisOptions(speed=speed))
+    # through the Pipeline: a custom voice's pitch, formant and volume apply here too
+    chunks = await rt.run(
+        voice.engine, rt.pipeline.speak, text, voice, SynthesisOptions(speed=speed)
+    )
     stream = AudioStream(rt, voice.engine, chunks, fmt, voice.sample_rate)
     await stream.prime()
     return stream
@@ -179,9 +184,7 @@ async def speech(rt: RT, request: SpeechRequest) -> StreamingResponse:
     return StreamingResponse(stream.body(), media_type=fmt.mime)
 
 
-@router.post(
-    "/voice-to-voice", dependencies=[Depends(check_content_length)], response_model=VoiceToVoiceJSON
-)
+@router.post("/voice-to-voice", response_model=VoiceToVoiceJSON)
 async def voice_to_voice(
     rt: RT,
     file: TranscriptionForm,

@@ -8,7 +8,7 @@ import anyio
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 
 from revoice import codecs, registry
-from revoice.api.deps import Runtime, check_content_length, runtime
+from revoice.api.deps import Runtime, runtime
 from revoice.api.schemas import (
     LikenessOut,
     ModelList,
@@ -89,8 +89,10 @@ def get_model(rt: RT, model_id: str) -> ModelOut:
 @router.post("/audio/voices", response_model=VoiceOut, status_code=201)
 async def create_voice(rt: RT, body: VoiceCreate) -> VoiceOut:
     """Save a custom voice (kept in the user's voices TOML, used like any preset)."""
-    spec = body.model_dump(exclude={"id"}, exclude_none=True)
-    voice = await anyio.to_thread.run_sync(rt.pipeline.add_voice, body.id, spec)
+    spec = body.model_dump(exclude={"id", "overwrite"}, exclude_none=True)
+    voice = await anyio.to_thread.run_sync(
+        lambda: rt.pipeline.add_voice(body.id, spec, overwrite=body.overwrite)
+    )
     return voice_out(voice)
 
 
@@ -108,18 +110,20 @@ async def delete_voice(rt: RT, voice_id: str) -> Response:
 @router.post(
     "/audio/voices/like-me",
     response_model=LikenessOut,
-    dependencies=[Depends(check_content_length)],
 )
 async def like_me(
     rt: RT,
     file: Annotated[UploadFile, File(description="a few seconds of your voice")],
     id: Annotated[str | None, Form(description="save the result under this id")] = None,
+    overwrite: Annotated[bool, Form(description="replace your voice of that id")] = False,
 ) -> LikenessOut:
     """The shipped voice nearest to your recording, with the pitch shift to match it."""
     from revoice.api.routes.audio import decode_upload
 
     audio = await decode_upload(rt, file)
-    likeness, saved = await rt.run("likeness", rt.pipeline.like_me, audio, id)
+    likeness, saved = await rt.run(
+        "likeness", lambda: rt.pipeline.like_me(audio, id, overwrite=overwrite)
+    )
     return LikenessOut(
         voice=likeness.voice,
         similarity=likeness.similarity,

@@ -128,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--speed", type=float, help="0.25..4")
     a.add_argument("--blend", help="Kokoro styles, e.g. jf_alpha=0.6,jm_kumo=0.4")
     a.add_argument("--description", help="one line shown in the catalogue")
+    a.add_argument("--force", action="store_true", help="replace your voice of that id")
     r = vs.add_parser("remove", help="delete a custom voice")
     r.add_argument("id")
     pv = vs.add_parser("preview", help="hear a voice: write a short sample")
@@ -417,7 +418,7 @@ def _voice_action(args: argparse.Namespace, settings: Settings) -> int:
         "blend": _blend(args.blend) if args.blend else None,
     }
     spec.update({k: v for k, v in extra.items() if v is not None})
-    voice = pipeline.add_voice(args.id, spec)
+    voice = pipeline.add_voice(args.id, spec, overwrite=args.force)
     print(f"saved {voice.id} ({voice.engine}, from {voice.parent}) in {settings.voices}")
     return 0
 

@@ -99,6 +99,14 @@ class EngineUnavailable(RevoiceError):
         self.extra = extra
 
 
+class VoiceExists(RevoiceError):
+    """A custom voice of that id exists: replacing it must be asked for."""
+
+    status = 409
+    code = "voice_exists"
+    param = "id"
+
+
 class VoiceConfigError(RevoiceError):
     """The user's voices TOML is malformed or names something invalid."""
 

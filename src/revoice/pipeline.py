@@ -180,14 +180,27 @@ class Pipeline:
     def _builtin(self) -> dict[str, Voice]:
         return {v.id: v for v in self.catalogue if v.source == "builtin"}
 
-    def add_voice(self, voice_id: str, spec: Mapping[str, Any]) -> Voice:
-        """Create (or replace) a custom voice and save it in the user's voices file.
+    def add_voice(
+        self, voice_id: str, spec: Mapping[str, Any], *, overwrite: bool = False
+    ) -> Voice:
+        """Create (or, with `overwrite`, replace) a custom voice in the user's voices file.
 
         `spec` is what a `[voices.<id>]` table holds, e.g. `{"voice": "english-female",
-        "pitch": -2, "formant": 0.95}` or `{"engine": "kokoro", "blend": {...}}`.
+        "pitch": -2, "formant": 0.95}` or `{"engine": "kokoro", "blend": {...}}`. A change the
+        whole catalogue refuses is undone: the file is left as it was.
         """
-        voice = custom.add_voice(self.settings.voices, voice_id, spec, self._builtin())
-        self.reload_voices()
+        path = self.settings.voices
+        before = path.read_bytes() if path.is_file() else None
+        voice = custom.add_voice(path, voice_id, spec, self._builtin(), overwrite=overwrite)
+        try:
+            self.reload_voices()
+        except Exception:
+            if before is None:
+                path.unlink(missing_ok=True)
+            else:
+                custom.restore(path, before)
+            self.reload_voices()
+            raise
         return voice
 
     def remove_voice(self, voice_id: str) -> None:
@@ -195,7 +208,7 @@ class Pipeline:
         self.reload_voices()
 
     def like_me(
-        self, recording: Audio, voice_id: str | None = None
+        self, recording: Audio, voice_id: str | None = None, *, overwrite: bool = False
     ) -> tuple[Likeness, Voice | None]:
         """The shipped voice nearest to the recording, pitch-matched; saved when given an id."""
         if self._matcher is None:
@@ -205,7 +218,8 @@ class Pipeline:
         if voice_id:
             saved = self.add_voice(
                 voice_id,
-                {
+                overwrite=overwrite,
+                spec={
                     "voice": likeness.voice,
                     "pitch": likeness.pitch,
                     "description": f"sounds like you: {likeness.voice}, pitch "

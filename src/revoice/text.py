@@ -22,8 +22,13 @@ _DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\ufeff]")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def clean(text: str) -> str:
-    """Normalise Unicode (NFC), drop control characters, collapse runs of spaces."""
+    """Normalise Unicode (NFC), drop control characters and lone surrogates (which no encoder
+    can write), collapse runs of spaces."""
+    text = _SURROGATE.sub("", text)
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub(" ", text)
     text = re.sub(r"[ \t]+", " ", text)

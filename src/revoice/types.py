@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+from revoice import languages
 from revoice.errors import InvalidOption
 
 Task = Literal["transcribe", "translate"]
@@ -64,13 +65,8 @@ class TranscribeOptions:
             lang = self.language.strip().lower()
             if lang in ("", "auto"):
                 lang_value: str | None = None
-            elif not (2 <= len(lang) <= 3 and lang.isalpha()):
-                raise InvalidOption(
-                    f"language must be a 2-letter code such as 'en' or 'hi', not {self.language!r}",
-                    "language",
-                )
             else:
-                lang_value = lang
+                lang_value = languages.check(self.language)
             object.__setattr__(self, "language", lang_value)
         if self.temperature is not None and not 0.0 <= self.temperature <= 1.0:
             raise InvalidOption("temperature must be between 0 and 1", "temperature")

@@ -25,6 +25,8 @@ from types import MappingProxyType
 from typing import Any
 
 from revoice import assets, registry
+from revoice import languages as known_languages
+from revoice import text as textsplit
 from revoice.config import BarkSettings, Settings
 from revoice.device import installed
 from revoice.effects import Effects
@@ -241,13 +243,11 @@ def _derived_voice(
         if parent.engine != "kokoro":
             raise VoiceConfigError(f"{where}: blend needs a Kokoro voice, not {parent.engine}")
         blend = _user_voice(vid, {"engine": "kokoro", "blend": spec["blend"]}, where).blend
-    languages = spec.get("languages") or (
-        [spec["language"]] if "language" in spec else list(parent.languages)
-    )
+    languages = _languages(spec, parent.languages, where)
     gender = spec.get("gender", parent.gender)
     if gender not in ("male", "female", "neutral"):
         raise VoiceConfigError(f"{where}: gender must be male, female or neutral")
-    description = str(spec.get("description", f"{parent_id}, customised"))
+    description = _description(spec, f"{parent_id}, customised", where)
     return replace(
         parent,
         id=vid,
@@ -288,18 +288,14 @@ def _user_voice(vid: str, spec: Any, origin: str) -> Voice:
         registry.get(engine, "tts")
     except Exception as exc:
         raise VoiceConfigError(f"{where}: {exc}") from None
-    languages = spec.get("languages") or [spec.get("language", "en")]
-    if not isinstance(languages, list) or not all(
-        isinstance(x, str) and x.isalpha() and 2 <= len(x) <= 3 for x in languages
-    ):
-        raise VoiceConfigError(f"{where}: language(s) must be codes such as 'en' or 'hi'")
+    languages = _languages(spec, ("en",), where)
     speed = spec.get("speed", 1.0)
     if not _number(speed) or not 0.25 <= speed <= 4.0:
         raise VoiceConfigError(f"{where}: speed must be a number between 0.25 and 4.0")
     gender = spec.get("gender", "neutral")
     if gender not in ("male", "female", "neutral"):
         raise VoiceConfigError(f"{where}: gender must be male, female or neutral")
-    description = str(spec.get("description", f"User voice ({engine})"))
+    description = _description(spec, f"User voice ({engine})", where)
     if engine not in ("kokoro", "piper", "bark"):
         raise VoiceConfigError(
             f"{where}: {engine} voices come from the system; customise one with "
@@ -393,6 +389,33 @@ def _user_bark_voice(
         speed=float(speed),
         source="user",
     )
+
+
+def _languages(spec: Mapping[str, Any], default: tuple[str, ...], where: str) -> list[str]:
+    """The voice's `languages` (or `language`): codes Whisper knows, else `default`."""
+    given = spec.get("languages") or ([spec["language"]] if "language" in spec else None)
+    if given is None:
+        return list(default)
+    if (
+        not isinstance(given, list)
+        or not given
+        or not all(isinstance(x, str) and x.lower() in known_languages.WHISPER for x in given)
+    ):
+        raise VoiceConfigError(
+            f"{where}: language(s) must be codes Whisper knows, such as 'en' or 'hi'"
+        )
+    return [x.lower() for x in given]
+
+
+#: longest voice description kept (a line in a list, not a document)
+MAX_DESCRIPTION = 300
+
+
+def _description(spec: Mapping[str, Any], default: str, where: str) -> str:
+    text = textsplit.clean(str(spec.get("description", default)))
+    if len(text) > MAX_DESCRIPTION:
+        raise VoiceConfigError(f"{where}: description is longer than {MAX_DESCRIPTION} characters")
+    return text
 
 
 def _number(value: object) -> bool:

@@ -86,6 +86,7 @@ class VoiceCreate(BaseModel):
     description: str | None = None
     gender: Literal["male", "female", "neutral"] | None = None
     language: str | None = None
+    overwrite: bool = Field(False, description="replace your voice of that id (else 409)")
 
 
 class LikenessOut(BaseModel):

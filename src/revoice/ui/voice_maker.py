@@ -56,6 +56,7 @@ class VoiceMaker:
                     "volume": volume,
                     "speed": round(parent.speed * speed, 3),
                 },
+                overwrite=True,  # the page's Save is "save as": it replaces your voice of that name
             )
         except RevoiceError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
@@ -75,7 +76,7 @@ class VoiceMaker:
             raise gr.Error("Record or upload a few seconds of your voice.", print_exception=False)
         try:
             audio = codecs.decode(recording, max_seconds=120)
-            likeness, saved = self.pipeline.like_me(audio, name.strip() or None)
+            likeness, saved = self.pipeline.like_me(audio, name.strip() or None, overwrite=True)
         except RevoiceError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         message = (

@@ -1,0 +1,108 @@
+"""Values a hostile tester sent that used to answer 500 or change what they should not.
+
+Reproductions: `language=zz` (or `qq`, `ENG`) -> 500; a custom voice with `language` "zz" or
+`../../etc/passwd` accepted and every use of it -> 500; a lone surrogate in speech `input` or a
+voice `description` -> 500; `POST /v1/audio/voices` with `id: "alloy"` took over OpenAI's alias;
+re-posting an id silently replaced the voice; descriptions had no length limit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from revoice import codecs
+from revoice.config import Settings
+from revoice.pipeline import Pipeline
+from revoice.server import create_app
+from tests.helpers import HUMAN
+
+
+@pytest.fixture
+def client(settings: Settings, pipeline: Pipeline, tmp_path: Path) -> Iterator[TestClient]:
+    own = settings.model_copy(update={"voices": tmp_path / "voices.toml"})
+    app = create_app(own, Pipeline(own, models=pipeline.models))
+    with TestClient(app, raise_server_exceptions=False) as http:
+        yield http
+
+
+CLIP = (HUMAN / "librivox-0880.wav").read_bytes()
+
+
+@pytest.mark.parametrize("language", ["zz", "qq", "ENG", "../../etc/passwd"])
+@pytest.mark.parametrize("path", ["/v1/audio/transcriptions", "/v1/audio/voice-to-voice"])
+def test_unknown_language_is_a_400_naming_it(client: TestClient, path: str, language: str) -> None:
+    answer = client.post(path, files={"file": ("a.wav", CLIP)}, data={"language": language})
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert error["param"] == "language"
+    assert "language code Whisper knows" in error["message"]
+    if language == "ENG":
+        assert "did you mean 'en'" in error["message"]
+
+
+@pytest.mark.parametrize("language", ["zz", "../../etc/passwd", ""])
+def test_a_voice_with_an_unknown_language_is_refused(client: TestClient, language: str) -> None:
+    answer = client.post(
+        "/v1/audio/voices", json={"id": "mine", "voice": "english-female", "language": language}
+    )
+    assert answer.status_code == 400, answer.text
+    assert "mine" not in {v["id"] for v in client.get("/v1/audio/voices").json()["data"]}
+
+
+def test_lone_surrogates_are_dropped_not_a_500(client: TestClient, tmp_path: Path) -> None:
+    body = json.dumps({"model": "tts-1", "voice": "echo", "input": "Hello \ud800there."})
+    answer = client.post(
+        "/v1/audio/speech",
+        content=body.encode(),
+        headers={"content-type": "application/json"},
+        params={},
+    )
+    assert answer.status_code == 200, answer.text
+    assert codecs.decode(answer.content).duration > 0.4
+    created = client.post(
+        "/v1/audio/voices",
+        content=json.dumps(
+            {"id": "odd", "voice": "english-female", "description": "a \udfff voice"}
+        ).encode(),
+        headers={"content-type": "application/json"},
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["description"] == "a voice"
+    assert "odd" in (tmp_path / "voices.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["alloy", "echo", "english-female", "kokoro/jf_alpha"])
+def test_shipped_and_openai_names_are_reserved(client: TestClient, name: str) -> None:
+    answer = client.post("/v1/audio/voices", json={"id": name, "voice": "english-male-1"})
+    assert answer.status_code in (400, 422), answer.text
+    listing = client.get("/v1/audio/voices").json()["data"]
+    assert not any(v["id"] == name and v.get("source") == "user" for v in listing)
+
+
+def test_an_existing_voice_is_replaced_only_when_asked(client: TestClient, tmp_path: Path) -> None:
+    first = client.post("/v1/audio/voices", json={"id": "mine", "voice": "english-female"})
+    assert first.status_code == 201
+    saved = (tmp_path / "voices.toml").read_bytes()
+    again = client.post("/v1/audio/voices", json={"id": "mine", "voice": "english-male-1"})
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "voice_exists"
+    assert (tmp_path / "voices.toml").read_bytes() == saved  # nothing changed
+    replaced = client.post(
+        "/v1/audio/voices", json={"id": "mine", "voice": "english-male-1", "overwrite": True}
+    )
+    assert replaced.status_code == 201 and replaced.json()["parent"] == "english-male-1"
+
+
+def test_descriptions_have_a_length_limit(client: TestClient, tmp_path: Path) -> None:
+    answer = client.post(
+        "/v1/audio/voices",
+        json={"id": "long", "voice": "english-female", "description": "x" * 1_048_576},
+    )
+    assert answer.status_code == 400
+    assert "300 characters" in answer.json()["error"]["message"]
+    assert not (tmp_path / "voices.toml").exists()

@@ -106,3 +106,29 @@ def test_descriptions_have_a_length_limit(client: TestClient, tmp_path: Path) ->
     assert answer.status_code == 400
     assert "300 characters" in answer.json()["error"]["message"]
     assert not (tmp_path / "voices.toml").exists()
+
+
+def test_model_paths_from_clients_are_not_loaded(client: TestClient, tmp_path: Path) -> None:
+    """Each spelling of a directory used to load (and keep) another Whisper, and the error told
+    whether a server directory existed. Now only the names /v1/models lists are accepted."""
+    from revoice import assets
+
+    base_dir = Path(assets.whisper_tiny_en_dir())  # a real model directory on this server
+    assert (base_dir / "model.bin").is_file()
+    before = client.get("/health").json()["loaded"]
+    messages = set()
+    for name in (str(base_dir), f"{base_dir}/", f"{base_dir}/.", str(tmp_path), "/no/such/dir"):
+        answer = client.post(
+            "/v1/audio/transcriptions", files={"file": ("a.wav", CLIP)}, data={"model": name}
+        )
+        assert answer.status_code == 404, answer.text
+        error = answer.json()["error"]
+        assert error["code"] == "unknown_model"
+        messages.add(error["message"].replace(name, "<name>"))
+    assert len(messages) == 1  # the same words whether or not the directory exists
+    assert "tiny.en" in messages.pop()
+    assert client.get("/health").json()["loaded"] == before
+    listed = client.post(
+        "/v1/audio/transcriptions", files={"file": ("a.wav", CLIP)}, data={"model": "tiny.en"}
+    )
+    assert listed.status_code == 200 and "young man" in listed.json()["text"].lower()

@@ -16,6 +16,7 @@ from revoice import codecs, registry
 from revoice import text as textsplit
 from revoice.api.deps import Runtime, read_upload, runtime
 from revoice.api.live import LiveEvents
+from revoice.api.routes.catalog import asr_model_ids
 from revoice.api.schemas import SpeechRequest, VoiceToVoiceJSON
 from revoice.api.streaming import AudioStream
 from revoice.asr.base import TranscriptStream
@@ -31,10 +32,14 @@ TEXT_MODE_NAMES: dict[str, TextMode] = {"none": "none", "translate": "translate"
 _TEXT_MEDIA = {"text": "text/plain", "srt": "application/x-subrip", "vtt": "text/vtt"}
 
 
-def asr_model(name: str | None) -> str | None:
-    """OpenAI's model names mean the configured default; anything else is a model to load."""
+def asr_model(rt: Runtime, name: str | None) -> str | None:
+    """OpenAI's model names mean the configured default; other names must be ones `/v1/models`
+    lists (shipped or configured): a client never makes the server load a path it names, and
+    never learns whether a server directory exists."""
     if not name or name in registry.ASR_ALIASES:
         return None
+    if name not in asr_model_ids(rt):
+        raise UnknownModel(name, asr_model_ids(rt))
     return name
 
 
@@ -59,7 +64,7 @@ async def _transcription(
             f"response_format must be one of: {', '.join(TEXT_FORMATS)}", "response_format"
         )
     audio = await decode_upload(rt, file)
-    name = asr_model(model)
+    name = asr_model(rt, model)
     if stream:
         started: TranscriptStream = await rt.run(
             "asr", rt.pipeline.transcribe_stream, audio, options, name
@@ -233,7 +238,7 @@ async def voice_to_voice(
     if text_mode == "translate":
         the_task = "translate"
     common: dict[str, Any] = dict(
-        language=language, task=the_task, speed=speed, model=asr_model(model)
+        language=language, task=the_task, speed=speed, model=asr_model(rt, model)
     )
     if stream_format == "sse" and text_mode != "reply" and not (instruction or "").strip():
         live = await rt.run("asr", lambda: rt.pipeline.convert_live(audio, chosen, **common))

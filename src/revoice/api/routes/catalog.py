@@ -73,6 +73,11 @@ def _models(rt: Runtime) -> list[ModelOut]:
     return asr + tts
 
 
+def asr_model_ids(rt: Runtime) -> list[str]:
+    """The speech-to-text model names a client may ask for."""
+    return [m.id for m in _models(rt) if m.kind == "asr"]
+
+
 @router.get("/models", response_model=ModelList)
 def list_models(rt: RT) -> ModelList:
     return ModelList(data=_models(rt))

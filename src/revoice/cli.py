@@ -7,7 +7,9 @@ the user did wrong ever shows a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -239,6 +241,8 @@ def _check_output(path: Path) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise OutputError(f"cannot write {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"cannot write {path}: directory {parent} is not writable")
 
 
 def _speak(args: argparse.Namespace, settings: Settings) -> int:
@@ -278,7 +282,8 @@ def _write_stream(chunks: Iterator[Audio], path: Path) -> None:
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. a read-only file system: nothing was written
+            tmp.unlink(missing_ok=True)
 
 
 def _collect_inputs(inputs: list[Path]) -> list[Path]:
@@ -311,6 +316,10 @@ def _convert(args: argparse.Namespace, settings: Settings) -> int:
     single = len(files) == 1 and args.output.suffix.lower() in codecs.SUFFIXES
     if single:
         _check_output(args.output)
+        if args.output.exists() and args.output.resolve() == files[0].resolve():
+            raise OutputError(
+                f"{args.output} is the recording being converted: choose another output name"
+            )
         targets = [args.output]
     else:
         if args.output.exists() and not args.output.is_dir():
@@ -319,6 +328,8 @@ def _convert(args: argparse.Namespace, settings: Settings) -> int:
             args.output.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create {args.output}: {exc.strerror or exc}") from None
+        if not os.access(args.output, os.W_OK):
+            raise OutputError(f"cannot write to {args.output}: the directory is not writable")
         targets = _unique_targets(files, args.output, args.format)
     pipeline = Pipeline(settings)
     voice = pipeline.voice(args.voice)  # an unknown voice fails before any work
@@ -359,13 +370,15 @@ def _convert(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _unique_targets(files: list[Path], outdir: Path, fmt: str) -> list[Path]:
-    """One output per input, named after it; clashing names get a number."""
+    """One output per input, named after it; clashing names get a number, and so does a name
+    that is one of the inputs (`convert dir/ -o dir/` never writes over a recording)."""
     seen: set[str] = set()
+    inputs = {source.resolve() for source in files}
     targets = []
     for source in files:
         name = f"{source.stem}.{fmt}"
         count = 1
-        while name in seen:
+        while name in seen or (outdir / name).resolve() in inputs:
             count += 1
             name = f"{source.stem}-{count}.{fmt}"
         seen.add(name)

@@ -193,3 +193,52 @@ def test_the_installed_command_runs(env_home: Path) -> None:
     assert "Traceback" not in result.stderr and "unknown voice" in result.stderr
     version = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
     assert version.stdout.startswith("revoice ")
+
+
+def test_convert_never_writes_over_its_inputs(
+    env_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`convert dir/ -o dir/` used to overwrite the recordings with their conversions."""
+    folder = env_home / "memos"
+    folder.mkdir()
+    shutil.copy(CLIP, folder / "a.wav")
+    original = (folder / "a.wav").read_bytes()
+    code, _, err = run(["convert", str(folder), "-o", str(folder), "--format", "wav"], capsys)
+    assert code == 0, err
+    assert (folder / "a.wav").read_bytes() == original
+    converted = folder / "a-2.wav"
+    assert "young man" in normalize(main_transcript(converted))
+    code, _, err = run(["convert", str(folder / "a.wav"), "-o", str(folder / "a.wav")], capsys)
+    assert code == 2 and "is the recording being converted" in err
+    assert (folder / "a.wav").read_bytes() == original
+
+
+def main_transcript(path: Path) -> str:
+    from revoice.pipeline import Pipeline
+
+    return Pipeline().transcribe(codecs.decode(path), model="tiny.en").text
+
+
+def test_a_read_only_file_system_is_one_line(
+    env_home: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """As root, only a read-only mount refuses writes: the CLI used to print a traceback."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root to mount a read-only tmpfs")
+    where = tmp_path / "ro"
+    where.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro", "tmpfs", str(where)])
+    if mounted.returncode != 0:
+        pytest.skip("this sandbox does not allow mounting a tmpfs")
+    try:
+        for args in (
+            ["speak", "Hello.", "-o", str(where / "x.wav")],
+            ["convert", str(CLIP), "-o", str(where / "x.wav")],
+            ["convert", str(CLIP), str(CLIP), "-o", str(where)],
+        ):
+            code, _, err = run(args, capsys)
+            assert code == 2, (args, err)
+            assert err.startswith("revoice: error: ") and err.count("\n") == 1, err
+            assert "not writable" in err
+    finally:
+        subprocess.run(["umount", str(where)], check=False)

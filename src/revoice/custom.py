@@ -2,42 +2,61 @@
 
 Every change is validated exactly as the file is read (`voices.parse_user_voices`), then
 written atomically, so the file is never half-written and never holds a voice that would
-not load.
+not load. Edits keep the user's comments and layout (tomlkit), and take a file lock, so the
+CLI and a running server editing the file at once lose neither change.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import tomli_w
+import tomlkit
+import tomlkit.exceptions
 
 from revoice import text as textsplit
-from revoice.errors import InvalidOption, UnknownVoice, VoiceExists
+from revoice.errors import InvalidOption, UnknownVoice, VoiceConfigError, VoiceExists
 from revoice.types import Voice
-from revoice.voices import OPENAI_VOICES, parse_user_voices, read_voices_file
+from revoice.voices import OPENAI_VOICES, parse_user_voices
 
 _lock = threading.Lock()
 
 
-def _write(path: Path, data: Mapping[str, Any]) -> None:
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold the voices file's lock: threads of this process and other processes (the CLI and
+    a running server) take turns, so neither loses the other's change."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with _lock, open(path.with_name(f".{path.name}.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _read(path: Path) -> tomlkit.TOMLDocument:
+    """The voices file as an editable document that keeps the user's comments and layout."""
+    if not path.is_file():
+        return tomlkit.document()
     try:
-        with os.fdopen(fd, "wb") as out:
-            tomli_w.dump(dict(data), out)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        return tomlkit.parse(path.read_text(encoding="utf-8"))
+    except (tomlkit.exceptions.TOMLKitError, UnicodeDecodeError) as exc:
+        raise VoiceConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _write(path: Path, document: tomlkit.TOMLDocument) -> None:
+    restore(path, tomlkit.dumps(document).encode("utf-8"))
 
 
 def restore(path: Path, content: bytes) -> None:
-    """Put back the file's earlier bytes (atomically)."""
+    """Write the file's bytes atomically (a temp file renamed over it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -47,6 +66,12 @@ def restore(path: Path, content: bytes) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _voices_table(document: tomlkit.TOMLDocument) -> Any:
+    if "voices" not in document:
+        document["voices"] = tomlkit.table(is_super_table=True)
+    return document["voices"]
 
 
 def add_voice(
@@ -66,24 +91,31 @@ def add_voice(
         k: textsplit.clean(v) if isinstance(v, str) else v for k, v in spec.items() if v is not None
     }
     (voice,) = parse_user_voices({"voices": {voice_id: clean}}, "new voice", builtin)
-    with _lock:
-        data = read_voices_file(path)
-        voices = dict(data.get("voices", {}))
+    with _locked(path):
+        document = _read(path)
+        voices = _voices_table(document)
         if voice_id in voices and not overwrite:
             raise VoiceExists(
                 f"you already have a voice {voice_id!r}; ask to overwrite it to replace it"
             )
-        voices[voice_id] = clean
-        _write(path, {**data, "voices": voices})
+        table = tomlkit.table()
+        for key, value in clean.items():
+            if isinstance(value, Mapping):  # a blend: one line, as people write it
+                inline = tomlkit.inline_table()
+                inline.update(value)
+                value = inline
+            table[key] = value
+        voices[voice_id] = table
+        _write(path, document)
     return voice
 
 
 def remove_voice(path: Path, voice_id: str) -> None:
     """Delete a user voice from the file; shipped voices cannot be removed."""
-    with _lock:
-        data = read_voices_file(path)
-        voices = dict(data.get("voices", {}))
+    with _locked(path):
+        document = _read(path)
+        voices = document.get("voices", {})
         if voice_id not in voices:
-            raise UnknownVoice(voice_id, voices)
+            raise UnknownVoice(voice_id, list(voices))
         del voices[voice_id]
-        _write(path, {**data, "voices": voices})
+        _write(path, document)

@@ -135,3 +135,36 @@ def test_sound_like_me_matches_pitch(own: Pipeline) -> None:
     likeness, _ = own.like_me(higher)
     assert likeness.voice == "kokoro/jm_kumo"
     assert 3.5 <= likeness.pitch <= 6.5
+
+
+def test_edits_keep_a_hand_written_file_and_lose_nothing_concurrently(tmp_path: Path) -> None:
+    """The first API or page write used to delete the comments of a hand-written voices.toml;
+    the CLI and a running server editing it at once could lose each other's change."""
+    import subprocess
+    import sys
+
+    from revoice.config import Settings as Cfg
+
+    voices = tmp_path / "voices.toml"
+    hand = (
+        "# my voices, hand-written\n\n[voices.narrator]  # the one I use most\n"
+        'engine = "kokoro"\nblend = { jf_alpha = 0.6, jm_kumo = 0.4 }   # 60/40\n'
+    )
+    voices.write_text(hand)
+    script = (
+        "import sys; from pathlib import Path; from revoice.config import Settings; "
+        "from revoice.pipeline import Pipeline; "
+        "p = Pipeline(Settings(voices=Path(sys.argv[1]))); "
+        "[p.add_voice(f'{sys.argv[2]}{i}', {'voice': 'english-female', 'pitch': i}) "
+        "for i in range(6)]"
+    )
+    workers = [subprocess.Popen([sys.executable, "-c", script, str(voices), name]) for name in "ab"]
+    local = Pipeline(Cfg(voices=voices))
+    for i in range(6):
+        local.add_voice(f"c{i}", {"voice": "english-male-1", "volume": -i})
+    assert all(w.wait(timeout=120) == 0 for w in workers)
+    text = voices.read_text()
+    assert text.startswith(hand)  # comments and layout kept
+    local.reload_voices()
+    ids = {v.id for v in local.catalogue if v.source == "user"}
+    assert ids == {"narrator"} | {f"{n}{i}" for n in "abc" for i in range(6)}

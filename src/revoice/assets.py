@@ -6,13 +6,14 @@ parts once into `REVOICE_HOME`, check the sha256 of the result, and reuse it aft
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from revoice.errors import EngineUnavailable
@@ -51,20 +52,33 @@ def assemble(parts: Sequence[Path], target: Path, sha256: str) -> Path:
                 f"the shipped parts of {target.name} are corrupt (sha256 mismatch); "
                 "reinstall revoice's model packages"
             )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for part in parts:
-                    with part.open("rb") as handle:
-                        shutil.copyfileobj(handle, out, 1 << 20)
-            os.chmod(tmp, 0o644)  # mkstemp makes it private; a shared cache must be readable
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        stamp.write_text(sha256 + "\n")
+        with _writable(target.parent):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    for part in parts:
+                        with part.open("rb") as handle:
+                            shutil.copyfileobj(handle, out, 1 << 20)
+                os.chmod(tmp, 0o644)  # mkstemp makes it private; a shared cache must be readable
+                os.replace(tmp, target)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+            stamp.write_text(sha256 + "\n")
         return target
+
+
+@contextlib.contextmanager
+def _writable(where: Path) -> Iterator[None]:
+    """Turn a failed write into the cache (read-only, full, no permission) into a clear 503."""
+    try:
+        yield
+    except OSError as exc:
+        raise EngineUnavailable(
+            f"cannot write the model cache in {where} ({exc.strerror or exc}): "
+            "set REVOICE_HOME to a writable directory with about 300 MB free"
+        ) from None
 
 
 def whisper_base_dir(home: Path) -> Path:
@@ -82,8 +96,9 @@ def whisper_base_dir(home: Path) -> Path:
         dst = target / name
         if not dst.is_file() or dst.stat().st_size != src.stat().st_size:
             tmp = dst.with_name(f".{name}.{os.getpid()}")
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, dst)  # atomic: a concurrent start never reads half a file
+            with _writable(target):
+                shutil.copyfile(src, tmp)
+                os.replace(tmp, dst)  # atomic: a concurrent start never reads half a file
     return target
 
 

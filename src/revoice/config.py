@@ -257,6 +257,11 @@ class Settings(BaseSettings):
     concurrency: int = Field(
         2, ge=1, le=64, description="engine jobs run at once per engine (web page and API)"
     )
+    spin: bool = Field(
+        False,
+        description="let engine thread pools busy-wait between steps (OpenMP, ONNX Runtime): "
+        "a little quicker on a dedicated machine, far slower on shared cores",
+    )
     api_key: SecretStr | None = Field(
         None,
         description="when set, every door but /health needs it: `Authorization: Bearer <key>`, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from revoice import registry
+from revoice import registry, threads
 from revoice.asr.base import Transcriber
 from revoice.config import Settings
 from revoice.textgen.base import TextGenerator
@@ -17,6 +17,7 @@ class ModelCache:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        threads.configure(settings.spin)  # before any engine loads its thread pools
         self._items: dict[tuple[str, str], Any] = {}
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._guard = threading.Lock()

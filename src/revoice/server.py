@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from revoice.api.guard import Guard
 from revoice.api.routes import audio as audio_routes
 from revoice.api.routes import catalog as catalog_routes
 from revoice.config import Settings
+from revoice.errors import RevoiceError
 from revoice.pipeline import Pipeline
 
 log = logging.getLogger("revoice")
@@ -35,15 +37,22 @@ def ensure_ffmpeg(home: Path) -> None:
         return
     import imageio_ffmpeg
 
-    bindir = home / "bin"
+    target = Path(imageio_ffmpeg.get_ffmpeg_exe())
+    try:
+        bindir = _link_ffmpeg(home / "bin", target)
+    except OSError:  # a read-only or full REVOICE_HOME: a private temp dir will do
+        bindir = _link_ffmpeg(Path(tempfile.mkdtemp(prefix="revoice-bin-")), target)
+    os.environ["PATH"] = f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+def _link_ffmpeg(bindir: Path, target: Path) -> Path:
     bindir.mkdir(parents=True, exist_ok=True)
     link = bindir / "ffmpeg"
-    target = Path(imageio_ffmpeg.get_ffmpeg_exe())
     if link.is_symlink() and link.resolve() != target.resolve():
         link.unlink()
     if not link.exists():
         link.symlink_to(target)
-    os.environ["PATH"] = f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"
+    return bindir
 
 
 def create_app(
@@ -126,6 +135,8 @@ def warm_up(pipeline: Pipeline) -> None:
     try:
         pipeline.models.asr()
         pipeline.models.tts(pipeline.voice(None).engine)
+    except RevoiceError as exc:  # reported per request too, with the same reason
+        log.warning("warm-up: %s", exc)
     except Exception:  # a broken engine is reported per request, with its reason
         log.exception("warm-up failed")
 

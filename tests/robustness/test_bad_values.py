@@ -132,3 +132,57 @@ def test_model_paths_from_clients_are_not_loaded(client: TestClient, tmp_path: P
         "/v1/audio/transcriptions", files={"file": ("a.wav", CLIP)}, data={"model": "tiny.en"}
     )
     assert listed.status_code == 200 and "young man" in listed.json()["text"].lower()
+
+
+def test_a_chunked_upload_over_the_limit_is_413(api: TestClient) -> None:
+    """A chunked body declares no length: it used to get 400 "error parsing the body"."""
+    boundary = "revoice-chunked"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.wav"\r\n'
+        "Content-Type: audio/wav\r\n\r\n"
+    ).encode()
+
+    def body() -> Iterator[bytes]:
+        yield head
+        for _ in range(6 * 16):  # 6 MiB against the 4 MiB limit of this app
+            yield b"\0" * 65536
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    answer = api.post(
+        "/v1/audio/transcriptions",
+        content=body(),
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert answer.status_code == 413, answer.text
+    assert answer.json()["error"]["code"] == "input_too_large"
+    assert api.get("/health").json()["requests"]["active"] == 0
+
+
+def test_a_read_only_home_is_a_503_with_the_reason(tmp_path: Path) -> None:
+    """An empty read-only REVOICE_HOME used to give 500s with tracebacks."""
+    import os
+    import shutil
+    import subprocess
+
+    import httpx
+
+    from tests.api.helpers import running_server
+
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root to mount a read-only tmpfs")
+    home = tmp_path / "home"
+    home.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro", "tmpfs", str(home)]).returncode:
+        pytest.skip("this sandbox does not allow mounting a tmpfs")
+    try:
+        with running_server(home, tmp_path) as server, httpx.Client(trust_env=False) as http:
+            answer = http.post(
+                server.base_url + "/v1/audio/transcriptions",
+                files={"file": ("a.wav", CLIP)},
+                timeout=60,
+            )
+            assert answer.status_code == 503, answer.text
+            assert "REVOICE_HOME" in answer.json()["error"]["message"]
+            assert "Traceback" not in server.output()
+    finally:
+        subprocess.run(["umount", str(home)], check=False)

@@ -65,7 +65,9 @@ def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into the OpenAI shape."""
 
     @app.exception_handler(RevoiceError)
-    async def _domain(_: Request, exc: RevoiceError) -> JSONResponse:
+    async def _domain(request: Request, exc: RevoiceError) -> JSONResponse:
+        if exc.status >= 500:  # the server's problem, not the client's: say it in the log too
+            log.warning("%s %s -> %d: %s", request.method, request.url.path, exc.status, exc)
         return error_response(exc.status, str(exc), exc.param, exc.code)
 
     @app.exception_handler(APIError)

@@ -32,7 +32,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from revoice.api.admission import Admission, ClientGone, ServerBusy
 from revoice.api.errors import error_body
 from revoice.config import Settings
-from revoice.errors import InputTooLarge
 
 _SLACK = 64 * 1024  # multipart framing around the file itself
 COOKIE = "revoice_session"
@@ -83,24 +82,8 @@ class Guard:
         if refusal_size is not None:
             await _reply(send, 413, refusal_size)
             return
-        limit = self.settings.limits.max_upload_bytes + _SLACK
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise InputTooLarge(
-                        f"the upload is larger than the limit of "
-                        f"{self.settings.limits.max_upload_bytes} bytes",
-                        "file",
-                    )
-            return message
-
         if scope.get("method") != "POST":
-            await self.app(scope, counted, send)
+            await self.app(scope, receive, send)
             return
         try:
             job = self.admission.admit(receive)
@@ -109,7 +92,14 @@ class Guard:
             await _reply(send, 429, body, [(b"retry-after", str(busy.retry_after).encode())])
             return
         try:
-            await self.app(scope, job.wrap(counted), send)
+            capped = _Capped(receive, send, self.settings.limits.max_upload_bytes)
+            try:
+                await self.app(scope, job.wrap(capped.receive), capped.send)
+            except Exception:
+                if not capped.over:
+                    raise
+            if capped.over:
+                await capped.refuse()
         except ClientGone:
             pass  # nobody is listening: the work it was waiting for was skipped
         finally:
@@ -180,6 +170,39 @@ class Guard:
         secure = "; Secure" if scope.get("scheme") in ("https", "wss") else ""
         cookie = f"{COOKIE}={self.session}; Path=/; HttpOnly; SameSite=Strict{secure}"
         await _redirect(send, target, ((b"set-cookie", cookie.encode("latin-1")),))
+
+
+class _Capped:
+    """A request body cut off as soon as it passes the limit (a chunked upload declares no
+    length): the app sees the client go, and the client gets 413, not a parse error."""
+
+    def __init__(self, receive: Receive, send: Send, limit: int) -> None:
+        self._receive, self._send, self.limit = receive, send, limit
+        self.seen = 0
+        self.over = False
+        self.started = False
+
+    async def receive(self) -> Message:
+        if self.over:
+            return {"type": "http.disconnect"}
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit + _SLACK and not self.started:
+                self.over = True
+                return {"type": "http.disconnect"}
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.over:
+            return  # the app's answer to a body it never got: the 413 below replaces it
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
+
+    async def refuse(self) -> None:
+        message = f"the upload is larger than the limit of {self.limit} bytes"
+        await _reply(self._send, 413, error_body(413, message, "file", "input_too_large"))
 
 
 def _cookies(headers: dict[str, str]) -> dict[str, str]:

@@ -58,7 +58,11 @@ def onnx_providers(device: str) -> list[str]:
 def session_options(threads: int) -> object:
     import onnxruntime
 
+    from revoice.threads import spinning
+
     opts = onnxruntime.SessionOptions()
     if threads:
         opts.intra_op_num_threads = threads
+    # idle pool threads sleep rather than spin, as CTranslate2's do (see revoice.threads)
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning() else "0")
     return opts

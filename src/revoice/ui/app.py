@@ -133,7 +133,8 @@ class Handlers:
 def build_ui(pipeline: Pipeline) -> gr.Blocks:
     handlers = Handlers(pipeline)
     choices = [(f"{v.id}: {v.description}", v.id) for v in pipeline.catalogue]
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    # uploads and results older than an hour are deleted (checked every 30 minutes)
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
         gr.Markdown(
             f"# {TITLE}\nRecord your voice (or upload a file), choose a voice, and hear your "
             "words spoken again. Everything runs on this server, offline."

@@ -1,0 +1,27 @@
+"""How the engines' thread pools wait between steps (the thread budget of one process).
+
+CTranslate2 (Whisper) runs on OpenMP (libgomp). By default an OpenMP thread busy-waits after
+each parallel step, and every thread that calls into CTranslate2 gets a team of its own: a
+server, whose requests run on several worker threads, ends up with several teams spinning
+against the one doing the work. On a shared machine that cost HTTP transcription 4.6x the CPU
+of the same call in process (BENCHMARKS.md, "server overhead"). Passive waiting (threads sleep
+until there is work) removes it, so it is the default; `REVOICE_SPIN=true` restores spinning for
+a dedicated machine, and an `OMP_WAIT_POLICY` set in the environment always wins. ONNX Runtime
+(Kokoro) spins the same way and follows the same setting.
+
+OpenMP reads its policy once, when CTranslate2's library loads, so `configure` runs before any
+engine does (the model cache calls it).
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def configure(spin: bool) -> None:
+    os.environ.setdefault("OMP_WAIT_POLICY", "ACTIVE" if spin else "PASSIVE")
+
+
+def spinning() -> bool:
+    """Whether engine thread pools busy-wait (as configured, or as the environment says)."""
+    return os.environ.get("OMP_WAIT_POLICY", "PASSIVE").upper() == "ACTIVE"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import chart, knobs, load, scaling, sections
+from bench import chart, knobs, load, overhead, scaling, sections
 from bench.harness import Table, machine, peak_rss_mb
 from revoice.config import Settings
 from revoice.pipeline import Pipeline
@@ -42,6 +42,12 @@ def plan(quick: bool, home: Path, out: Path) -> list[tuple[str, Callable[[], Tab
         (
             "transcribe overhead",
             lambda: sections.asr_overhead(pipeline, clips[0].audio, 2 if quick else 5),
+        ),
+        (
+            "server overhead",
+            lambda: overhead.server_overhead(
+                home, 3 if quick else 7, out.with_suffix(".overhead.log")
+            ),
         ),
         ("text to speech", lambda: sections.tts(pipeline, voices)),
         (

@@ -71,7 +71,14 @@ def machine() -> str:
 
     versions = ", ".join(
         f"{name} {metadata.version(name)}"
-        for name in ("revoice", "faster-whisper", "ctranslate2", "onnxruntime", "piper-tts", "av")
+        for name in (
+            "revoice-offline",
+            "faster-whisper",
+            "ctranslate2",
+            "onnxruntime",
+            "piper-tts",
+            "av",
+        )
     )
     cpu = platform.processor() or platform.machine()
     return (

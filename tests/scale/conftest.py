@@ -17,7 +17,9 @@ import pytest
 from tests.api.helpers import Server, running_server
 from tests.api.test_server_process import client, rates  # noqa: F401 (the SDK on the server)
 
-ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install revoice[ray])")
+ray = pytest.importorskip(
+    "ray", reason="the ray extra is not installed (.venv/bin/pip install -e '.[ray]')"
+)
 from ray import serve  # noqa: E402
 from ray.cluster_utils import Cluster  # noqa: E402
 

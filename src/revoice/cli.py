@@ -158,6 +158,17 @@ def _parser() -> argparse.ArgumentParser:
         help="with --ray: the cluster to join ('auto' = the `ray start` cluster on this "
         "machine, or ray://host:10001); default: start Ray here",
     )
+    p.add_argument(
+        "--wyoming",
+        metavar="URI",
+        help="also serve speech to text and text to speech to Home Assistant over Wyoming, "
+        "e.g. tcp://0.0.0.0:10300 (setting: REVOICE_WYOMING__URI)",
+    )
+    p.add_argument(
+        "--no-http",
+        action="store_true",
+        help="serve only the Wyoming door: no web page, no HTTP API",
+    )
     return parser
 
 
@@ -472,19 +483,32 @@ def _voices(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from revoice.errors import InvalidOption
 
-    updates = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    updates: dict[str, object] = {
+        k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None
+    }
+    if args.wyoming:
+        from revoice.wyoming_door import check_uri
+
+        wyoming = settings.wyoming.model_copy(update={"uri": check_uri(args.wyoming)})
+        updates["wyoming"] = wyoming
     cfg = settings.model_copy(update=updates)
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         raise InvalidOption("give both --ssl-certfile and --ssl-keyfile for HTTPS")
     if args.address and not args.ray:
         raise InvalidOption("--address is for --ray (the Ray cluster to join)")
+    if args.no_http and not cfg.wyoming.uri:
+        raise InvalidOption("--no-http serves only Wyoming: give --wyoming tcp://HOST:PORT")
+    if args.no_http and args.ssl_certfile:
+        raise InvalidOption("--ssl-certfile and --ssl-keyfile are for HTTP, not with --no-http")
     if args.ray:
         if args.ssl_certfile:
             raise InvalidOption("--ray serves plain HTTP: put TLS in a proxy in front of it")
+        if cfg.wyoming.uri or args.no_http:
+            raise InvalidOption("--wyoming runs in the plain server, not with --ray")
         return _serve_ray(cfg, args.address)
     from revoice.server import serve
 
-    serve(cfg, ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
+    serve(cfg, ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile, http=not args.no_http)
     return 0
 
 

@@ -247,6 +247,31 @@ def decode_pcm(data: bytes, sample_rate: int) -> Audio:
     return Audio(pcm, sample_rate)
 
 
+#: sample widths of raw PCM (bytes) and their numpy types: unsigned 8-bit, signed 16/32-bit
+_RAW_WIDTHS: dict[int, str] = {1: "u1", 2: "<i2", 4: "<i4"}
+
+
+def decode_raw(data: bytes, sample_rate: int, width: int, channels: int) -> np.ndarray:
+    """Headerless little-endian PCM (width 1, 2 or 4 bytes, interleaved channels) as mono
+    float32 samples; a trailing partial frame is dropped. Raises `AudioDecodeError` for a
+    format it cannot read."""
+    if width not in _RAW_WIDTHS:
+        raise AudioDecodeError(f"sample width must be 1, 2 or 4 bytes, not {width!r}")
+    if not isinstance(channels, int) or not 1 <= channels <= 32:
+        raise AudioDecodeError(f"channels must be 1 to 32, not {channels!r}")
+    if not isinstance(sample_rate, int) or not 1000 <= sample_rate <= 384_000:
+        raise AudioDecodeError(f"sample rate must be 1000 to 384000 Hz, not {sample_rate!r}")
+    frame = width * channels
+    usable = len(data) - len(data) % frame
+    ints = np.frombuffer(data[:usable], dtype=_RAW_WIDTHS[width]).astype(np.float32)
+    if width == 1:
+        ints -= 128.0
+    samples = ints / float(2 ** (8 * width - 1))
+    if channels > 1:
+        samples = samples.reshape(-1, channels).mean(axis=1)
+    return samples.astype(np.float32)
+
+
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     # FFmpeg messages carry an errno and the (possibly in-memory) file name: keep the words.
@@ -282,7 +307,10 @@ FORMATS: dict[str, Format] = {
     "opus": Format("opus", "ogg", "libopus", "audio/ogg", ".opus", _OPUS_RATES),
     "ogg": Format("ogg", "ogg", "libopus", "audio/ogg", ".ogg", _OPUS_RATES),
     "aac": Format("aac", "adts", "aac", "audio/aac", ".aac"),
-    "pcm": Format("pcm", None, None, "audio/pcm", ".pcm"),
+    # OpenAI's pcm is 24 kHz whatever the voice (clients play it at 24 kHz); pcm_native is
+    # the voice's own rate (GET /v1/audio/voices tells it, as does X-Revoice-Sample-Rate)
+    "pcm": Format("pcm", None, None, "audio/pcm", ".pcm", (24000,)),
+    "pcm_native": Format("pcm_native", None, None, "audio/pcm", ".pcm"),
 }
 
 #: file suffixes the CLI accepts for output, and the format each one means
@@ -390,7 +418,7 @@ class StreamEncoder:
             raise RuntimeError("encoder is closed")
         pcm = audio.resample(self.sample_rate).to_int16()
         name = self.format.name
-        if name == "pcm":
+        if self.format.container is None:  # raw PCM: pcm, pcm_native
             return pcm.astype("<i2").tobytes()
         if name == "wav":
             if not self._streaming:
@@ -417,7 +445,7 @@ class StreamEncoder:
             return b""
         self._closed = True
         name = self.format.name
-        if name == "pcm":
+        if self.format.container is None:
             return b""
         if name == "wav":
             if self._streaming:

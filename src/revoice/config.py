@@ -172,6 +172,20 @@ class Limits(BaseModel):
     )
 
 
+class WyomingSettings(BaseModel):
+    """The Wyoming door for Home Assistant (`revoice serve --wyoming URI`), speech to text and
+    text to speech on the same pipeline as the HTTP API."""
+
+    uri: str | None = Field(
+        None,
+        description="where to listen, e.g. 'tcp://0.0.0.0:10300' (or 'unix:///run/revoice.sock'); "
+        "unset = no Wyoming door",
+    )
+    samples_per_chunk: int = Field(
+        1024, ge=64, le=65536, description="samples per audio-chunk event sent to clients"
+    )
+
+
 class DeploymentSettings(BaseModel):
     """How one Ray Serve deployment scales (`revoice serve --ray`)."""
 
@@ -270,6 +284,7 @@ class Settings(BaseSettings):
     asr: ASRSettings = Field(default_factory=ASRSettings)
     tts: TTSSettings = Field(default_factory=TTSSettings)
     limits: Limits = Field(default_factory=Limits)
+    wyoming: WyomingSettings = Field(default_factory=WyomingSettings)
     bark: BarkSettings = Field(default_factory=BarkSettings)
     bark_model: str | None = Field(
         None, description="shorthand for bark.model (REVOICE_BARK_MODEL=/path/to/bark)"

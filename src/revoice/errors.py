@@ -134,3 +134,9 @@ class OutputError(RevoiceError):
     """An output path cannot be written."""
 
     code = "output_error"
+
+
+class BadEvent(RevoiceError):
+    """A live door's client sent an event it cannot use (malformed, out of order)."""
+
+    code = "bad_event"

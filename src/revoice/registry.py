@@ -6,6 +6,7 @@ The CLI's choices, `/v1/models` and the web page's dropdowns all read this one t
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,6 +25,11 @@ class EngineSpec:
     languages: tuple[str, ...] = ()  # empty = many (whatever the model supports)
     sample_rate: int | None = None
     streaming: bool = True
+    requires: tuple[str, ...] = ()  # modules the extra provides (probed without importing)
+
+    def installed(self) -> bool:
+        """Whether the engine's dependencies are there (its model may still fail to load)."""
+        return all(importlib.util.find_spec(module) is not None for module in self.requires)
 
     def load_class(self) -> Any:
         """Import the adapter class; a missing dependency names the extra to install."""
@@ -92,6 +98,7 @@ ENGINES: tuple[EngineSpec, ...] = (
         "Bark (suno/bark-small) via transformers: 130 v2 presets in 13 languages; weights from "
         "the Hugging Face cache or a directory",
         extra="bark",
+        requires=("torch", "transformers"),
         languages=("en", "de", "es", "fr", "hi", "it", "ja", "ko", "pl", "pt", "ru", "tr", "zh"),
         sample_rate=24000,
     ),
@@ -101,6 +108,7 @@ ENGINES: tuple[EngineSpec, ...] = (
         "revoice.asr.openai_whisper:OpenAIWhisperTranscriber",
         "Whisper via openai-whisper (PyTorch); default model medium, from ~/.cache/whisper",
         extra="openai-whisper",
+        requires=("torch", "whisper"),
         sample_rate=16000,
         streaming=False,
     ),
@@ -111,6 +119,7 @@ ENGINES: tuple[EngineSpec, ...] = (
         "Text generation with transformers: flan-t5-large (4-bit on CUDA), any seq2seq or "
         "causal model, or the shipped SmolLM2-135M-Instruct GGUF",
         extra="transformers",
+        requires=("torch", "transformers"),
     ),
     EngineSpec(
         "openai-chat",

@@ -142,17 +142,30 @@ def warm_up(pipeline: Pipeline) -> None:
 
 
 def serve(
-    settings: Settings, ssl_certfile: Path | None = None, ssl_keyfile: Path | None = None
+    settings: Settings,
+    ssl_certfile: Path | None = None,
+    ssl_keyfile: Path | None = None,
+    *,
+    http: bool = True,
 ) -> None:
+    """The HTTP server (web page and API), with the Wyoming door beside it when
+    `settings.wyoming.uri` is set; `http=False` serves only the door."""
     import uvicorn
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     pipeline = Pipeline(settings)
-    app = create_app(settings, pipeline)
     threading.Thread(target=warm_up, args=(pipeline,), daemon=True).start()
+    wyoming = settings.wyoming.uri
+    if not http:
+        from revoice import wyoming_door
+
+        assert wyoming, "serving without HTTP needs a Wyoming address"
+        wyoming_door.serve_alone(Runtime(settings, pipeline), wyoming)
+        return
+    app = create_app(settings, pipeline)
     scheme = "https" if ssl_certfile else "http"
     print(f"revoice {__version__}: serving on {scheme}://{settings.host}:{settings.port}")
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -161,3 +174,9 @@ def serve(
         ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
         timeout_graceful_shutdown=30,
     )
+    if wyoming is None:
+        uvicorn.Server(config).run()
+        return
+    from revoice import wyoming_door
+
+    wyoming_door.serve_beside(uvicorn.Server(config).serve, app.state.runtime, wyoming)

@@ -122,3 +122,16 @@ def complete_sentences(text: str) -> tuple[str, str]:
     if sentences and not _TERMINAL.search(sentences[-1]):
         return " ".join(sentences[:-1]), sentences[-1]
     return " ".join(sentences), ""
+
+
+def take_sentences(buffer: str) -> tuple[str, str]:
+    """(the sentences of a growing `buffer` that are surely complete, the rest to keep adding
+    to): for speaking text as it streams in. A sentence counts as complete once something
+    follows its end, so "It costs 3." waits for a possible "5 dollars"."""
+    if not buffer.strip():
+        return "", buffer
+    if buffer[-1].isspace():
+        ready, rest = complete_sentences(buffer)
+        return ready, f"{rest} " if rest else ""
+    sentences = split_sentences(buffer)
+    return " ".join(sentences[:-1]), sentences[-1]

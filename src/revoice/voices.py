@@ -508,6 +508,10 @@ class Catalogue:
     def ids(self) -> list[str]:
         return list(self._voices)
 
+    def speaking(self, language: str) -> list[Voice]:
+        """The voices that speak `language` ('en', 'hi', ...), in catalogue order."""
+        return [v for v in self._voices.values() if language in v.languages]
+
 
 #: what a preview says, per language
 PREVIEW_TEXTS = {

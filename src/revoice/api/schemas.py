@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
+#: pcm is OpenAI's: 24 kHz s16le mono; pcm_native is the voice's own rate (ours)
+AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm", "pcm_native"]
 
 
 class SpeechRequest(BaseModel):

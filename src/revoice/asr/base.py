@@ -19,6 +19,20 @@ WHISPER_RATE = 16000
 HINDI_PROMPT = "यह रिकॉर्डिंग हिंदी भाषा में है। कृपया इसे ध्यान से सुनिए और लिखिए।"
 
 
+#: the languages Whisper's multilingual models transcribe, as Whisper writes their codes
+WHISPER_LANGUAGES = tuple(
+    """af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha haw
+    he hi hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt
+    my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl
+    tr tt uk ur uz vi yi yo zh yue""".split()
+)
+
+
+def model_languages(model: str) -> tuple[str, ...]:
+    """The languages a Whisper model transcribes: only English for the `.en` models."""
+    return ("en",) if model.lower().rstrip("/").endswith(".en") else WHISPER_LANGUAGES
+
+
 @dataclass
 class TranscriptStream:
     """A transcription in progress: what is known up front, and segments as they are decoded."""

@@ -54,6 +54,14 @@ OPENAI_VOICES = {
     "onyx": "kokoro/jm_kumo",
     "nova": "kokoro/jf_gongitsune",
     "shimmer": "kokoro/jf_tebukuro",
+    # OpenAI's newer voices (LiveKit's default is ash; Pipecat accepts all of them)
+    "ash": "english-male-1",
+    "ballad": "kokoro/jm_kumo",
+    "cedar": "english-male-1",
+    "coral": "kokoro/jf_alpha",
+    "marin": "kokoro/jf_nezumi",
+    "sage": "kokoro/jf_nezumi",
+    "verse": "kokoro/jm_kumo",
 }
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 _STYLE_GENDER = {"jf": "female", "jm": "male"}

@@ -20,8 +20,10 @@ class SpeechRequest(BaseModel):
     voice: str | None = Field(None, description="voice id or OpenAI voice name")
     response_format: AudioFormat = "mp3"
     speed: float = Field(1.0, ge=0.25, le=4.0)
-    stream_format: Literal["audio"] = Field(
-        "audio", description="only raw audio streaming is supported"
+    stream_format: Literal["audio", "sse"] = Field(
+        "audio",
+        description="audio: the speech itself; sse: `speech.audio.delta` events carrying it in "
+        "base64 (the encoded response_format, in order), then `speech.audio.done`",
     )
     instructions: str | None = Field(None, description="accepted for compatibility; unused")
 
@@ -43,9 +45,19 @@ class VoiceOut(BaseModel):
     speed: float = 1.0
 
 
+class Named(BaseModel):
+    """A voice or model as Open WebUI's lists read it."""
+
+    id: str
+    name: str
+
+
 class VoiceList(BaseModel):
+    """OpenAI's list shape (`object`, `data`), and Open WebUI's (`voices`: id and name)."""
+
     object: Literal["list"] = "list"
     data: list[VoiceOut]
+    voices: list[Named] = Field(default_factory=list)
 
 
 class ModelOut(BaseModel):
@@ -60,6 +72,12 @@ class ModelOut(BaseModel):
 class ModelList(BaseModel):
     object: Literal["list"] = "list"
     data: list[ModelOut]
+
+
+class SpeechModelList(ModelList):
+    """GET /v1/audio/models: the speech models, also as Open WebUI reads them (`models`)."""
+
+    models: list[Named] = Field(default_factory=list)
 
 
 class VoiceToVoiceJSON(BaseModel):

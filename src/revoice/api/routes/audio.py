@@ -186,7 +186,20 @@ async def speech(rt: RT, request: SpeechRequest) -> StreamingResponse:
     voice = rt.pipeline.voice(request.voice)
     fmt = codecs.get_format(request.response_format)
     stream = await _speech_stream(rt, text, voice, request.speed, fmt)
-    return StreamingResponse(stream.body(), media_type=fmt.mime)
+    headers = {"X-Revoice-Sample-Rate": str(fmt.rate_for(voice.sample_rate))}
+    if request.stream_format == "sse":
+        events = _speech_events(stream.body())
+        return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+    return StreamingResponse(stream.body(), media_type=fmt.mime, headers=headers)
+
+
+async def _speech_events(body: AsyncIterator[bytes]) -> AsyncIterator[str]:
+    """OpenAI's speech events (`stream_format=sse`): the encoded audio in base64 deltas."""
+    async for data in body:
+        delta = {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode("ascii")}
+        yield f"data: {json.dumps(delta)}\n\n"
+    usage = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+    yield f"data: {json.dumps({'type': 'speech.audio.done', 'usage': usage})}\n\n"
 
 
 @router.post("/voice-to-voice", response_model=VoiceToVoiceJSON)
@@ -283,5 +296,6 @@ async def voice_to_voice(
         "X-Revoice-Text": quote(conversion.text, safe=""),
         "X-Revoice-Language": transcript.language,
         "X-Revoice-Voice": chosen.id,
+        "X-Revoice-Sample-Rate": str(fmt.rate_for(chosen.sample_rate)),
     }
     return StreamingResponse(stream.body(), media_type=fmt.mime, headers=headers)

@@ -13,6 +13,8 @@ from revoice.api.schemas import (
     LikenessOut,
     ModelList,
     ModelOut,
+    Named,
+    SpeechModelList,
     VoiceCreate,
     VoiceList,
     VoiceOut,
@@ -47,8 +49,12 @@ def voice_out(voice: Voice) -> VoiceOut:
 
 @router.get("/audio/voices", response_model=VoiceList)
 def list_voices(rt: RT) -> VoiceList:
-    """Every voice: id, engine, languages, gender, sample rate, description."""
-    return VoiceList(data=[voice_out(v) for v in rt.pipeline.catalogue])
+    """Every voice: id, engine, languages, gender, sample rate, description (in `data`), and
+    each voice's id and name in `voices`, the shape Open WebUI's voice list reads."""
+    voices = list(rt.pipeline.catalogue)
+    return VoiceList(
+        data=[voice_out(v) for v in voices], voices=[Named(id=v.id, name=v.id) for v in voices]
+    )
 
 
 def _models(rt: Runtime) -> list[ModelOut]:
@@ -81,6 +87,14 @@ def asr_model_ids(rt: Runtime) -> list[str]:
 @router.get("/models", response_model=ModelList)
 def list_models(rt: RT) -> ModelList:
     return ModelList(data=_models(rt))
+
+
+@router.get("/audio/models", response_model=SpeechModelList)
+def list_speech_models(rt: RT) -> SpeechModelList:
+    """The text-to-speech models (`model` of /v1/audio/speech), in OpenAI's list shape and in
+    `models` (id and name), the shape Open WebUI's model list reads."""
+    tts = [m for m in _models(rt) if m.kind == "tts"]
+    return SpeechModelList(data=tts, models=[Named(id=m.id, name=m.id) for m in tts])
 
 
 @router.get("/models/{model_id:path}", response_model=ModelOut)

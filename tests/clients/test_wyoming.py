@@ -4,7 +4,12 @@ Wyoming integration drives it (describe, transcribe, synthesize, streamed synthe
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
+import subprocess
+import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +19,7 @@ from wyoming.event import Event
 
 from revoice import codecs
 from revoice.cli import main
-from tests.api.helpers import CLIP, REFERENCES, Server, clip_bytes
+from tests.api.helpers import CLIP, REFERENCES, Server, clip_bytes, free_port, serve_command
 from tests.clients import helpers as ha
 from tests.clients.conftest import CUSTOM_VOICE, MAX_AUDIO_SECONDS
 from tests.helpers import cer, wer
@@ -188,3 +193,33 @@ def test_no_http_needs_a_wyoming_address(capsys: pytest.CaptureFixture[str]) -> 
 def _voices(server: Server) -> list[dict[str, object]]:
     listing = httpx.get(f"{server.base_url}/v1/audio/voices", trust_env=False).json()
     return list(listing["data"])
+
+
+def test_serve_with_no_http_serves_only_wyoming(revoice_home: Path, tmp_path: Path) -> None:
+    port, http_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVOICE_")}
+    env.update(REVOICE_HOME=str(revoice_home), REVOICE_VOICES=str(tmp_path / "none.toml"))
+    command = [*serve_command(), "serve", "--port", str(http_port), "--no-http"]
+    process = subprocess.Popen(
+        [*command, "--wyoming", f"tcp://127.0.0.1:{port}"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        info = None
+        deadline = time.monotonic() + 120
+        while info is None and time.monotonic() < deadline and process.poll() is None:
+            try:
+                info = ha.run(ha.describe(port))
+            except OSError:
+                time.sleep(0.25)
+        assert info is not None, process.poll()
+        assert info.asr and info.tts and len(info.tts[0].voices) >= 7
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{http_port}/health", trust_env=False)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=60)[0].decode(errors="replace")
+    assert process.returncode == 0, output
+    assert f"Wyoming (Home Assistant) on tcp://127.0.0.1:{port}" in output

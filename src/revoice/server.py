@@ -150,11 +150,26 @@ def serve(
 ) -> None:
     """The HTTP server (web page and API), with the Wyoming door beside it when
     `settings.wyoming.uri` is set; `http=False` serves only the door."""
-    import uvicorn
-
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     pipeline = Pipeline(settings)
-    threading.Thread(target=warm_up, args=(pipeline,), daemon=True).start()
+    warming = threading.Thread(target=warm_up, args=(pipeline,), daemon=True)
+    warming.start()
+    try:
+        _serve(settings, pipeline, ssl_certfile, ssl_keyfile, http)
+    finally:
+        # exiting while a model still loads in native code aborts the process
+        warming.join(timeout=120)
+
+
+def _serve(
+    settings: Settings,
+    pipeline: Pipeline,
+    ssl_certfile: Path | None,
+    ssl_keyfile: Path | None,
+    http: bool,
+) -> None:
+    import uvicorn
+
     wyoming = settings.wyoming.uri
     if not http:
         from revoice import wyoming_door

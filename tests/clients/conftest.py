@@ -28,13 +28,19 @@ MAX_AUDIO_SECONDS = 40
 
 
 @pytest.fixture(scope="session")
-def wyoming_port() -> int:
+def free_wyoming_port() -> int:
     return free_port()
 
 
 @pytest.fixture(scope="session")
+def wyoming_port(server: Server, free_wyoming_port: int) -> int:
+    """The Wyoming port of the running server."""
+    return free_wyoming_port
+
+
+@pytest.fixture(scope="session")
 def server(
-    revoice_home: Path, tmp_path_factory: pytest.TempPathFactory, wyoming_port: int
+    revoice_home: Path, tmp_path_factory: pytest.TempPathFactory, free_wyoming_port: int
 ) -> Iterator[Server]:
     """`revoice serve --wyoming tcp://127.0.0.1:<port>`, healthy; stopped after the session."""
     workdir = tmp_path_factory.mktemp("revoice-clients")
@@ -44,6 +50,6 @@ def server(
         "REVOICE_VOICES": str(voices),
         "REVOICE_LIMITS__MAX_AUDIO_SECONDS": str(MAX_AUDIO_SECONDS),
     }
-    args = ["--wyoming", f"tcp://127.0.0.1:{wyoming_port}"]
+    args = ["--wyoming", f"tcp://127.0.0.1:{free_wyoming_port}"]
     with running_server(revoice_home, workdir, args, extra_env=env) as running:
         yield running

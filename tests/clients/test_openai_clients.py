@@ -21,9 +21,10 @@ from tests.helpers import wer
 TEXT = "Please call me back after lunch today."
 #: Piper joe (22,050 Hz) and a Kokoro voice (24,000 Hz)
 VOICES = {"english-male-1": 22050, "english-female": 24000}
-#: Piper's durations vary a little from call to call (its duration predictor samples noise);
-#: pcm at the wrong rate would be 8 % off (22,050 / 24,000)
-SAME = 0.02
+#: how close two syntheses' durations are: Kokoro says a text the same way every time; Piper's
+#: duration predictor samples noise (up to 4 % apart here). pcm at the voice's rate played at
+#: 24 kHz would be 8.1 % short (22,050 / 24,000)
+SAME = {"english-male-1": 0.05, "english-female": 0.01}
 
 
 def http(server: Server) -> httpx.Client:
@@ -46,7 +47,7 @@ def test_pcm_is_24_khz_and_lasts_as_long_as_the_wav(server: Server, voice: str) 
     assert reference.sample_rate == VOICES[voice]
     assert pcm.response.headers["x-revoice-sample-rate"] == "24000"
     at_24k = codecs.decode_pcm(pcm.content, 24000)
-    assert at_24k.duration == pytest.approx(reference.duration, rel=SAME)
+    assert at_24k.duration == pytest.approx(reference.duration, rel=SAME[voice])
     assert wer([TEXT], [ha.hear(server, at_24k)]) <= 0.15
     # the voice's own rate, for clients that want it
     with http(server) as raw:
@@ -54,7 +55,7 @@ def test_pcm_is_24_khz_and_lasts_as_long_as_the_wav(server: Server, voice: str) 
         native = raw.post("/v1/audio/speech", json=body)
     assert native.headers["x-revoice-sample-rate"] == str(VOICES[voice])
     at_native = codecs.decode_pcm(native.content, VOICES[voice])
-    assert at_native.duration == pytest.approx(reference.duration, rel=SAME)
+    assert at_native.duration == pytest.approx(reference.duration, rel=SAME[voice])
 
 
 @pytest.mark.parametrize("voice", list(VOICES))
@@ -73,7 +74,7 @@ def test_voice_to_voice_pcm_is_24_khz(server: Server, voice: str) -> None:
     reference = codecs.decode(replies["wav"].content)
     assert replies["pcm"].headers["x-revoice-sample-rate"] == "24000"
     at_24k = codecs.decode_pcm(replies["pcm"].content, 24000)
-    assert at_24k.duration == pytest.approx(reference.duration, rel=SAME)
+    assert at_24k.duration == pytest.approx(reference.duration, rel=SAME[voice])
 
 
 def test_verbose_json_has_word_timestamps(server: Server) -> None:

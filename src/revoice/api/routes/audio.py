@@ -39,7 +39,12 @@ def asr_model(rt: Runtime, name: str | None) -> str | None:
     if not name or name in registry.ASR_ALIASES:
         return None
     if name not in asr_model_ids(rt):
-        raise UnknownModel(name, asr_model_ids(rt))
+        raise UnknownModel(
+            name,
+            asr_model_ids(rt),
+            "other models are chosen on the server: REVOICE_ASR__MODEL (a CTranslate2 "
+            "directory or a model name; REVOICE_ASR__ALLOW_DOWNLOAD=true lets it be fetched)",
+        )
     return name
 
 

@@ -7,6 +7,7 @@ nothing is invented on it.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -150,29 +151,35 @@ class FasterWhisperTranscriber:
             beam_size=self._settings.asr.beam_size,
             initial_prompt=prompt,
             word_timestamps=options.word_timestamps,
+            # timestamps in batched chunks too: a segment per sentence or pause (not per 30 s
+            # chunk), so live speech can start at the first one, and speech the decoder
+            # skipped shows as a gap between segments (see `_complete`)
+            without_timestamps=False,
         )
         if options.temperature is not None:
             kwargs["temperature"] = options.temperature
-        head = self._head(samples) if options.vad and early else None
-        if head:
-            raw: Any = self._early(samples, *head, kwargs)
-        elif options.vad:
-            raw, _ = self._batched.transcribe(
-                samples, batch_size=self._settings.asr.batch_size, vad_filter=True, **kwargs
-            )
+        if options.vad:
+            stamps = self._speech_stamps(samples)
+            head = self._head(stamps) if early else None
+            if head:
+                raw: Any = self._early(samples, *head, kwargs)
+            else:
+                raw, _ = self._batched.transcribe(
+                    samples, batch_size=self._settings.asr.batch_size, vad_filter=True, **kwargs
+                )
+            raw = self._complete(samples, raw, stamps, kwargs)
         else:
             raw, _ = self._model.transcribe(samples, vad_filter=False, **kwargs)
         segments = (_segment(i, s) for i, s in enumerate(raw))
         return TranscriptStream(language, probability, duration, options.task, segments)
 
-    def _head(self, samples: np.ndarray) -> tuple[int, int] | None:
+    def _head(self, stamps: list[dict[str, int]]) -> tuple[int, int] | None:
         """(start, end) in samples of the first chunk decoded on its own: from the first
         speech to the last pause within `first_chunk_seconds` of it (or to the end of the
         first stretch of speech, if that is longer); None when that would not help."""
         limit = self._settings.asr.first_chunk_seconds * WHISPER_RATE
         if not limit:
             return None
-        stamps = self._speech_stamps(samples)
         if len(stamps) < 2 or stamps[-1]["end"] - stamps[0]["start"] <= 1.5 * limit:
             return None  # short: one batched call is as quick
         start = int(stamps[0]["start"])
@@ -198,6 +205,34 @@ class FasterWhisperTranscriber:
         for segment in rest:
             yield _shifted(segment, offset)
 
+    def _complete(
+        self,
+        samples: np.ndarray,
+        raw: Iterator[Any],
+        stamps: list[dict[str, int]],
+        kwargs: dict[str, Any],
+    ) -> Iterator[Any]:
+        """`raw` segments in order, with any stretch of speech the batched decoder skipped
+        decoded on its own and put in its place. (A batched chunk is decoded in one pass: when
+        Whisper ends its text early, the rest of the chunk's speech would be lost; seen on a
+        recording of short phrases after long sentences.)"""
+        spans = [(s["start"] / WHISPER_RATE, s["end"] / WHISPER_RATE) for s in stamps]
+        covered = 0.0
+        for segment in raw:
+            yield from self._redo(samples, _missed(spans, covered, segment.start), kwargs)
+            yield segment
+            covered = max(covered, float(segment.end))
+        yield from self._redo(samples, _missed(spans, covered, math.inf), kwargs)
+
+    def _redo(
+        self, samples: np.ndarray, clips: list[dict[str, float]], kwargs: dict[str, Any]
+    ) -> Iterator[Any]:
+        if clips:
+            again, _ = self._batched.transcribe(
+                samples, batch_size=1, clip_timestamps=clips, **kwargs
+            )
+            yield from again
+
     @staticmethod
     def _speech_stamps(samples: np.ndarray) -> list[dict[str, int]]:
         """Speech (start, end) in samples, with the VAD options of faster-whisper's batched
@@ -208,6 +243,31 @@ class FasterWhisperTranscriber:
             samples, VadOptions(max_speech_duration_s=30, min_silence_duration_ms=160)
         )
         return stamps
+
+
+#: speech left undecoded between two segments (seconds) that is decoded again on its own
+MISSED_SPEECH = 1.0
+
+
+def _missed(
+    spans: list[tuple[float, float]], after: float, before: float
+) -> list[dict[str, float]]:
+    """The speech between `after` and `before` (VAD spans, clipped), as clips of at most 30 s,
+    when there is more than `MISSED_SPEECH` of it; else none."""
+    inside = [
+        (max(start, after), min(end, before))
+        for start, end in spans
+        if end > after + 0.2 and start < before - 0.2
+    ]
+    if sum(end - start for start, end in inside) <= MISSED_SPEECH:
+        return []
+    clips: list[dict[str, float]] = []
+    for start, end in inside:
+        if clips and end - clips[-1]["start"] <= 30.0:
+            clips[-1]["end"] = end
+        else:
+            clips.append({"start": start, "end": min(end, start + 30.0)})
+    return clips
 
 
 def _shifted(raw: Any, offset: float) -> Any:

@@ -1,0 +1,359 @@
+"""The listening half of a realtime session: the input audio buffer, turn detection, hearing.
+
+Audio arrives in the session's input format and is kept at 16 kHz. With `server_vad` each
+append runs the streaming VAD; speech starts a turn, enough silence ends it (and commits it).
+While a turn is spoken its speech is transcribed again about every `partial_interval_seconds`
+for stable partial transcripts; a committed turn is transcribed once more, its last words
+sent, and the whole transcript handed to the conversation (`heard`), which may answer it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import numpy as np
+import soxr
+
+from revoice import registry
+from revoice.api.deps import Runtime
+from revoice.audio import Audio
+from revoice.errors import InputTooLarge, RevoiceError
+from revoice.realtime.formats import AudioFormat
+from revoice.realtime.hearing import LiveTranscript
+from revoice.realtime.items import Items, user_audio_item
+from revoice.realtime.protocol import error_for, invalid, new_id
+from revoice.realtime.session import SessionConfig
+from revoice.realtime.turns import StreamingVad, TurnDetector
+from revoice.types import Task, TranscribeOptions, Transcript, Voice
+
+RATE = 16000
+MIN_COMMIT_MS = 100
+BURST_SECONDS = 30.0  # audio a client may send at once before the rate limit applies
+Emit = Callable[[dict[str, Any]], Awaitable[None]]
+Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None]"]
+
+
+def _ms(samples: int) -> int:
+    return samples * 1000 // RATE
+
+
+def asr_model(name: str | None) -> str | None:
+    """OpenAI's transcription model names mean revoice's configured model."""
+    if not name or name in registry.ASR_ALIASES or name == "gpt-realtime-whisper":
+        return None
+    return name
+
+
+@dataclass
+class Turn:
+    """The speech of one user item, while it is being heard."""
+
+    item_id: str
+    live: LiveTranscript
+    language: str | None = None
+    language_known: bool = False
+    partial: asyncio.Task[None] | None = None
+    last_partial: float = 0.0
+
+
+class Hooks:
+    """What the listener asks of its conversation."""
+
+    async def interrupt(self) -> None:
+        """Speech started (barge-in, when the session says so)."""
+
+    def busy(self) -> bool:
+        """Whether a response is in progress."""
+        return False
+
+    async def heard(self, text: str, respond: bool) -> None:
+        """A turn's whole transcript; `respond` when turn detection asks for a response."""
+
+
+class Listener:
+    def __init__(self, rt: Runtime, emit: Emit, spawn: Spawn, items: Items, hooks: Hooks) -> None:
+        self.rt = rt
+        self.limits = rt.settings.realtime
+        self._emit, self._spawn, self._items, self._hooks = emit, spawn, items, hooks
+        self.config = SessionConfig()
+        self.voice: Voice | None = None
+        self._input = self._resampler(self.config.input_format)
+        self._vad: StreamingVad | None = None
+        self._detector: TurnDetector | None = None
+        self._vad_origin = 0
+        self._position = 0  # 16 kHz samples of input audio so far: the session's clock
+        self._chunks: list[np.ndarray] = []
+        self._buffered = 0
+        self._buffer_start = 0  # session sample of the buffer's first sample
+        self._quiet_since = 0
+        self._item_id = new_id("item")  # the next user item
+        self._turn: Turn | None = None
+        self._finishing = asyncio.Lock()  # turns are transcribed and answered in order
+        self._opened = time.monotonic()
+        self._audio_seconds = 0.0
+
+    def configure(self, config: SessionConfig, voice: Voice) -> None:
+        """Take a (changed) session configuration."""
+        old = self.config
+        if config.input_format != old.input_format:
+            self._input = self._resampler(config.input_format)
+        if (old.turn_detection is None) != (config.turn_detection is None):
+            self._drop_turn()
+        self.config, self.voice = config, voice
+        vad = config.turn_detection
+        if vad is None:
+            self._vad = self._detector = None
+        elif self._detector is None:
+            self._vad, self._detector = StreamingVad(), TurnDetector(vad)
+            self._vad_origin = self._position
+        else:
+            self._detector.config = vad
+
+    @staticmethod
+    def _resampler(fmt: AudioFormat) -> Any:
+        return soxr.ResampleStream(fmt.rate, RATE, 1, dtype="float32")
+
+    # the buffer
+
+    async def append(self, data: bytes) -> None:
+        fmt = self.config.input_format
+        samples = fmt.decode(data)
+        self._check_rate(len(samples) / fmt.rate)
+        limit = self.rt.settings.limits.max_audio_seconds
+        if (self._buffered + len(samples) * RATE / fmt.rate) / RATE > limit:
+            raise InputTooLarge(
+                f"the input audio buffer holds at most {limit:g} s: commit or clear it", "audio"
+            )
+        pcm = self._input.resample_chunk(samples)
+        if len(pcm) == 0:
+            return
+        self._chunks.append(pcm)
+        self._buffered += len(pcm)
+        self._position += len(pcm)
+        if self._vad is not None and self._detector is not None:
+            probabilities = await anyio.to_thread.run_sync(self._vad.push, pcm)
+            for edge in self._detector.push(probabilities):
+                sample = self._vad_origin + edge.sample
+                if edge.kind == "started":
+                    await self._speech_started(sample)
+                else:
+                    await self._speech_stopped(sample)
+            if not self._detector.speaking:
+                await self._idle()
+        elif self._turn is None:
+            self._turn = self._new_turn()
+        self._maybe_partial()
+
+    def _check_rate(self, seconds: float) -> None:
+        rate = self.limits.max_audio_rate
+        allowed = BURST_SECONDS + (time.monotonic() - self._opened) * rate
+        if self._audio_seconds + seconds > allowed:
+            raise invalid(
+                f"audio is arriving faster than {rate:g}x real time; send it at its own pace",
+                "audio",
+                "rate_limit_exceeded",
+            )
+        self._audio_seconds += seconds
+
+    def _samples(self) -> np.ndarray:
+        if len(self._chunks) != 1:
+            joined = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32)
+            self._chunks = [joined]
+        return self._chunks[0]
+
+    def _drop_before(self, sample: int) -> None:
+        cut = sample - self._buffer_start
+        if cut > 0:
+            self._chunks = [self._samples()[cut:]]
+            self._buffer_start += cut
+            self._buffered -= cut
+
+    def _reset_buffer(self) -> None:
+        self._chunks, self._buffered, self._buffer_start = [], 0, self._position
+
+    def _new_turn(self) -> Turn:
+        return Turn(self._item_id, LiveTranscript(self.limits.partial_window_seconds))
+
+    def _drop_turn(self) -> None:
+        if self._turn is not None and self._turn.partial is not None:
+            self._turn.partial.cancel()
+        self._turn = None
+
+    async def commit(self) -> None:
+        """`input_audio_buffer.commit` from the client."""
+        if _ms(self._buffered) < MIN_COMMIT_MS:
+            raise invalid(
+                f"the input audio buffer is too small to commit: it holds "
+                f"{_ms(self._buffered)} ms, at least {MIN_COMMIT_MS} ms are needed",
+                code="input_audio_buffer_commit_empty",
+            )
+        await self._commit(respond=False)
+
+    async def clear(self) -> None:
+        self._drop_turn()
+        self._reset_buffer()
+        if self._detector is not None:
+            self._detector.reset()
+        await self._emit({"type": "input_audio_buffer.cleared"})
+
+    async def _commit(self, respond: bool) -> None:
+        samples = self._samples().copy()
+        turn = self._turn or self._new_turn()
+        self._turn = None
+        self._reset_buffer()
+        self._item_id = new_id("item")
+        if self._detector is not None:
+            self._detector.reset()
+        previous = self._items.last
+        item = user_audio_item(turn.item_id)
+        self._items.add(item)
+        committed = {"item_id": turn.item_id, "previous_item_id": previous}
+        await self._emit({"type": "input_audio_buffer.committed", **committed})
+        for kind in ("conversation.item.added", "conversation.item.done"):
+            await self._emit({"type": kind, "previous_item_id": previous, "item": item})
+        self._spawn(self._finish_turn(turn, samples, item, respond))
+
+    # turn detection
+
+    async def _speech_started(self, sample: int) -> None:
+        vad = self.config.turn_detection
+        assert vad is not None
+        self._drop_before(max(self._buffer_start, sample - vad.prefix_padding_ms * RATE // 1000))
+        self._turn = self._new_turn()
+        await self._emit(
+            {
+                "type": "input_audio_buffer.speech_started",
+                "audio_start_ms": _ms(sample),
+                "item_id": self._item_id,
+            }
+        )
+        await self._hooks.interrupt()
+
+    async def _speech_stopped(self, sample: int) -> None:
+        await self._emit(
+            {
+                "type": "input_audio_buffer.speech_stopped",
+                "audio_end_ms": _ms(sample),
+                "item_id": self._item_id,
+            }
+        )
+        self._quiet_since = self._position
+        vad = self.config.turn_detection
+        await self._commit(respond=vad is not None and vad.create_response)
+
+    async def _idle(self) -> None:
+        """Keep only the audio a next turn may need (its prefix padding), and fire
+        `idle_timeout_ms` after that long without speech or a response."""
+        vad = self.config.turn_detection
+        assert vad is not None
+        keep = (vad.prefix_padding_ms + 1000) * RATE // 1000
+        if self._buffered > 2 * keep:
+            self._drop_before(self._position - keep)
+        if self._hooks.busy():
+            self._quiet_since = self._position
+        elif vad.idle_timeout_ms and _ms(self._position - self._quiet_since) >= vad.idle_timeout_ms:
+            await self._emit(
+                {
+                    "type": "input_audio_buffer.timeout_triggered",
+                    "audio_start_ms": _ms(self._quiet_since),
+                    "audio_end_ms": _ms(self._position),
+                    "item_id": self._item_id,
+                }
+            )
+            self._quiet_since = self._position
+            await self._commit(respond=vad.create_response)
+
+    # hearing
+
+    def _decode(self, audio: Audio, turn: Turn) -> Transcript:
+        """Transcribe part of a turn (in a worker thread), with word timings."""
+        cfg, pipeline = self.config, self.rt.pipeline
+        task: Task = "translate" if cfg.mode == "translate" else "transcribe"
+        model = asr_model(cfg.transcription_model)
+        if not turn.language_known:
+            voice = self.voice or pipeline.voice(None)
+            turn.language = (
+                pipeline.language_for(audio, voice, cfg.language, model)
+                if task == "transcribe"
+                else cfg.language
+            )
+            turn.language_known = True
+        options = TranscribeOptions(
+            language=turn.language, task=task, prompt=cfg.prompt, word_timestamps=True
+        )
+        return pipeline.transcribe(audio, options, model)
+
+    def _maybe_partial(self) -> None:
+        turn, interval = self._turn, self.limits.partial_interval_seconds
+        if turn is None or not interval or (turn.partial is not None and not turn.partial.done()):
+            return
+        if self._detector is not None and not self._detector.speaking:
+            return
+        window = self._buffered - turn.live.offset
+        if window < RATE or window > 1.5 * self.limits.partial_window_seconds * RATE:
+            return  # too little to say anything yet, or nothing stable to cut off: wait
+        now = time.monotonic()
+        if now - turn.last_partial < interval:
+            return
+        turn.last_partial = now
+        turn.partial = self._spawn(self._partial(turn, self._samples()))
+
+    async def _partial(self, turn: Turn, samples: np.ndarray) -> None:
+        offset, audio = turn.live.window(samples)
+        try:
+            hypothesis = await self.rt.run("asr", self._decode, audio, turn)
+        except RevoiceError:
+            return  # the end of the turn reports it
+        delta = turn.live.update(offset, hypothesis)
+        if delta:
+            await self._delta(turn.item_id, delta)
+
+    async def _delta(self, item_id: str, delta: str) -> None:
+        await self._emit(
+            {
+                "type": "conversation.item.input_audio_transcription.delta",
+                "item_id": item_id,
+                "content_index": 0,
+                "delta": delta,
+            }
+        )
+
+    async def _finish_turn(
+        self, turn: Turn, samples: np.ndarray, item: dict[str, Any], respond: bool
+    ) -> None:
+        async with self._finishing:
+            if turn.partial is not None:
+                await asyncio.wait({turn.partial})  # its words come before the last ones
+            offset, audio = turn.live.window(samples)
+            try:
+                transcript = await self.rt.run("asr", self._decode, audio, turn)
+            except RevoiceError as exc:
+                await self._emit(
+                    {
+                        "type": "conversation.item.input_audio_transcription.failed",
+                        "item_id": turn.item_id,
+                        "content_index": 0,
+                        "error": error_for(exc)["error"],
+                    }
+                )
+                return
+            delta = turn.live.finish(offset, transcript)
+            if delta:
+                await self._delta(turn.item_id, delta)
+            text = turn.live.text
+            item["content"][0]["transcript"] = text
+            await self._emit(
+                {
+                    "type": "conversation.item.input_audio_transcription.completed",
+                    "item_id": turn.item_id,
+                    "content_index": 0,
+                    "transcript": text,
+                    "usage": {"type": "duration", "seconds": round(len(samples) / RATE, 3)},
+                }
+            )
+            await self._hooks.heard(text, respond)

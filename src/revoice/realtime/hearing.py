@@ -19,11 +19,12 @@ from dataclasses import replace
 
 import numpy as np
 
+from revoice import text as textsplit
 from revoice.audio import Audio
 from revoice.types import Transcript, Word
 
 RATE = 16000
-_SENTENCE_END = re.compile(r"[.!?…।]+[\"'”’)\]]*$")
+_TERMINAL = re.compile(r"[.!?…।॥]+[\"'”’)\]]*$")
 _OVERLAP_WORDS = 5
 
 
@@ -71,6 +72,11 @@ class LiveTranscript:
     @property
     def offset(self) -> int:
         return self._offset
+
+    @property
+    def heard_until(self) -> float:
+        """Where the last stable word ends (seconds into the turn; 0 before any)."""
+        return self._stable[-1].end if self._stable else 0.0
 
     def window(self, samples: np.ndarray) -> tuple[int, Audio]:
         """(where it starts, the audio) of the part of the turn to decode next."""
@@ -122,6 +128,13 @@ class LiveTranscript:
                     return words[n:]
         return words
 
+    def _ends_sentence(self, index: int) -> bool:
+        """Whether stable word `index` ends a sentence ("them." does, "Mr." does not)."""
+        if not _TERMINAL.search(self._stable[index].word.strip()):
+            return False
+        text = _text(self._stable[max(0, index - 3) : index + 1]).strip()
+        return textsplit.split_sentences(f"{text} Next")[-1] == "Next"
+
     def _slide(self, end: int) -> None:
         """Start the next window after stable speech once the window is long (at a sentence
         end when there is one), so no pass decodes more than `window_seconds`."""
@@ -131,7 +144,7 @@ class LiveTranscript:
         ends = [
             i
             for i, w in enumerate(self._stable)
-            if _SENTENCE_END.search(w.word.strip()) and w.end * RATE > self._offset
+            if w.end * RATE > self._offset and self._ends_sentence(i)
         ]
         if ends:
             cut = ends[-1]

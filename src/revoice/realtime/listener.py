@@ -10,6 +10,7 @@ sent, and the whole transcript handed to the conversation (`heard`), which may a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ from revoice.types import Task, TranscribeOptions, Transcript, Voice
 
 RATE = 16000
 MIN_COMMIT_MS = 100
+MISSED_SECONDS = 1.0  # speech this long after the last word heard is decoded again
+SPECULATE_MS = 200  # a pause this long starts the final decode early (capped at half the
+# silence that ends a turn)
 BURST_SECONDS = 30.0  # audio a client may send at once before the rate limit applies
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
 Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None]"]
@@ -40,6 +44,10 @@ Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None]"]
 
 def _ms(samples: int) -> int:
     return samples * 1000 // RATE
+
+
+def _running(task: asyncio.Task[None] | None) -> bool:
+    return task is not None and not task.done()
 
 
 def asr_model(name: str | None) -> str | None:
@@ -57,8 +65,16 @@ class Turn:
     live: LiveTranscript
     language: str | None = None
     language_known: bool = False
-    partial: asyncio.Task[None] | None = None
-    last_partial: float = 0.0
+    #: the decode in progress (a partial pass or a guess): one at a time per turn
+    job: asyncio.Task[None] | None = None
+    last_partial: float = 0.0  # when the last partial pass ended
+    #: a decode of the whole turn made early, at a pause: (offset, speech mark, result)
+    guess: tuple[int, int, Transcript] | None = None
+    guess_mark: int = -1  # the detector's speech_windows when that pause began
+    #: the detector's speech_windows when the turn was committed
+    final_mark: int = -2
+    #: where its speech ended (samples into the turn), when turn detection says
+    speech_end: int = 0
 
 
 class Hooks:
@@ -145,6 +161,8 @@ class Listener:
                     await self._speech_stopped(sample)
             if not self._detector.speaking:
                 await self._idle()
+            else:
+                self._maybe_guess(self._detector)
         elif self._turn is None:
             self._turn = self._new_turn()
         self._maybe_partial()
@@ -180,8 +198,8 @@ class Listener:
         return Turn(self._item_id, LiveTranscript(self.limits.partial_window_seconds))
 
     def _drop_turn(self) -> None:
-        if self._turn is not None and self._turn.partial is not None:
-            self._turn.partial.cancel()
+        if self._turn is not None and self._turn.job is not None:
+            self._turn.job.cancel()
         self._turn = None
 
     async def commit(self) -> None:
@@ -208,6 +226,7 @@ class Listener:
         self._reset_buffer()
         self._item_id = new_id("item")
         if self._detector is not None:
+            turn.final_mark = self._detector.speech_windows
             self._detector.reset()
         previous = self._items.last
         item = user_audio_item(turn.item_id)
@@ -243,6 +262,8 @@ class Listener:
             }
         )
         self._quiet_since = self._position
+        if self._turn is not None:
+            self._turn.speech_end = max(0, sample - self._buffer_start)
         vad = self.config.turn_detection
         await self._commit(respond=vad is not None and vad.create_response)
 
@@ -290,18 +311,18 @@ class Listener:
 
     def _maybe_partial(self) -> None:
         turn, interval = self._turn, self.limits.partial_interval_seconds
-        if turn is None or not interval or (turn.partial is not None and not turn.partial.done()):
+        if turn is None or not interval or _running(turn.job):
             return
-        if self._detector is not None and not self._detector.speaking:
-            return
+        if self._detector is not None and (
+            not self._detector.speaking or self._detector.silence_ms
+        ):
+            return  # nothing new to hear in a pause
         window = self._buffered - turn.live.offset
         if window < RATE or window > 1.5 * self.limits.partial_window_seconds * RATE:
             return  # too little to say anything yet, or nothing stable to cut off: wait
-        now = time.monotonic()
-        if now - turn.last_partial < interval:
+        if time.monotonic() - turn.last_partial < interval:
             return
-        turn.last_partial = now
-        turn.partial = self._spawn(self._partial(turn, self._samples()))
+        turn.job = self._spawn(self._partial(turn, self._samples()))
 
     async def _partial(self, turn: Turn, samples: np.ndarray) -> None:
         offset, audio = turn.live.window(samples)
@@ -309,9 +330,49 @@ class Listener:
             hypothesis = await self.rt.run("asr", self._decode, audio, turn)
         except RevoiceError:
             return  # the end of the turn reports it
+        finally:
+            turn.last_partial = time.monotonic()  # the next pass waits a whole interval
         delta = turn.live.update(offset, hypothesis)
         if delta:
             await self._delta(turn.item_id, delta)
+
+    def _maybe_guess(self, detector: TurnDetector) -> None:
+        """At a pause long enough to maybe end the turn, decode the turn so far: if the pause
+        does end it, that is the final transcript, and the wait at the end is shorter."""
+        turn, vad = self._turn, self.config.turn_detection
+        if turn is None or vad is None or turn.guess_mark == detector.speech_windows:
+            return
+        if _running(turn.job):
+            return  # a partial pass is still running: guess at the next append
+        if detector.silence_ms < min(SPECULATE_MS, vad.silence_duration_ms // 2):
+            return
+        turn.guess_mark = detector.speech_windows
+        turn.guess = None
+        offset, audio = turn.live.window(self._samples())
+        turn.job = self._spawn(self._guess(turn, offset, audio, detector.speech_windows))
+
+    async def _guess(self, turn: Turn, offset: int, audio: Audio, mark: int) -> None:
+        with contextlib.suppress(RevoiceError):  # the end of the turn decodes again
+            transcript = await self.rt.run("asr", self._decode, audio, turn)
+            turn.guess = (offset, mark, transcript)
+
+    async def _final(self, turn: Turn, samples: np.ndarray) -> str:
+        """The last words of a committed turn (a delta): from the early guess if its pause
+        ended the turn, else from a decode now."""
+        if turn.guess is not None and turn.guess[1] == turn.final_mark:
+            offset, _, transcript = turn.guess
+        else:
+            offset, audio = turn.live.window(samples)
+            transcript = await self.rt.run("asr", self._decode, audio, turn)
+        delta = turn.live.finish(offset, transcript)
+        heard = turn.live.heard_until
+        end = turn.speech_end or len(samples)
+        if heard and end / RATE - heard > MISSED_SECONDS:
+            # Whisper sometimes ends a window after its first sentence: hear the rest alone
+            tail = round(max(heard - 0.1, 0.0) * RATE)
+            rest = await self.rt.run("asr", self._decode, Audio(samples[tail:], RATE), turn)
+            delta += turn.live.finish(tail, rest)
+        return delta
 
     async def _delta(self, item_id: str, delta: str) -> None:
         await self._emit(
@@ -327,11 +388,10 @@ class Listener:
         self, turn: Turn, samples: np.ndarray, item: dict[str, Any], respond: bool
     ) -> None:
         async with self._finishing:
-            if turn.partial is not None:
-                await asyncio.wait({turn.partial})  # its words come before the last ones
-            offset, audio = turn.live.window(samples)
+            if turn.job is not None:
+                await asyncio.wait({turn.job})  # a partial's words come before the last ones
             try:
-                transcript = await self.rt.run("asr", self._decode, audio, turn)
+                delta = await self._final(turn, samples)
             except RevoiceError as exc:
                 await self._emit(
                     {
@@ -342,7 +402,6 @@ class Listener:
                     }
                 )
                 return
-            delta = turn.live.finish(offset, transcript)
             if delta:
                 await self._delta(turn.item_id, delta)
             text = turn.live.text

@@ -90,6 +90,13 @@ class TurnDetector:
         self._window = 0  # index of the next window
         self._run = 0  # windows in the current run of speech (idle) or silence (speaking)
         self._run_start = 0
+        #: windows of speech heard while speaking: it changes when a pause is broken
+        self.speech_windows = 0
+
+    @property
+    def silence_ms(self) -> int:
+        """How long the pause in the speech has lasted so far (0 while speech goes on)."""
+        return self._run * WINDOW_MS if self.speaking else 0
 
     def reset(self) -> None:
         """Forget the speech in progress (the buffer was committed or cleared)."""
@@ -116,6 +123,7 @@ class TurnDetector:
                     self._run = 0
             elif p >= cfg.threshold:
                 self._run = 0
+                self.speech_windows += 1
             elif p < low or self._run:
                 if self._run == 0:
                     self._run_start = index

@@ -25,7 +25,7 @@ from revoice.api.deps import Runtime
 from revoice.api.errors import error_body
 from revoice.config import Settings
 from revoice.realtime.conversation import Conversation
-from revoice.realtime.protocol import BadFrame, error_event, parse_frame
+from revoice.realtime.protocol import BadFrame, error_event, new_id, parse_frame
 
 log = logging.getLogger("revoice.realtime")
 router = APIRouter(tags=["realtime"])
@@ -105,6 +105,8 @@ class _Link:
         async with self._lock:
             if self.gone or self.ws.application_state != WebSocketState.CONNECTED:
                 return
+            if "event_id" not in event:
+                event = {"event_id": new_id("event"), **event}
             try:
                 await self.ws.send_text(json.dumps(event, ensure_ascii=False))
             except (WebSocketDisconnect, RuntimeError, OSError):

@@ -87,7 +87,7 @@ def create_app(
     v1.include_router(audio_routes.router)
     v1.include_router(catalog_routes.router)
     app.include_router(v1)
-    app.include_router(realtime_door.router)  # WebSocket /v1/realtime: its own key check
+    app.include_router(realtime_door.router)  # WebSocket /v1/realtime
     app.add_middleware(Guard, settings=cfg, admission=app.state.runtime.admission)
 
     @app.api_route("/v1/{path:path}", methods=_METHODS, include_in_schema=False)

@@ -19,7 +19,7 @@ from typing import Any
 from revoice.api.deps import Runtime
 from revoice.errors import RevoiceError, UnknownVoice
 from revoice.realtime.items import Items
-from revoice.realtime.listener import Hooks, Listener
+from revoice.realtime.listener import Hooks, Listener, asr_model
 from revoice.realtime.protocol import error_for, invalid, new_id
 from revoice.realtime.responses import Request, Response
 from revoice.realtime.session import SessionConfig, apply_update
@@ -102,7 +102,9 @@ class Conversation(Hooks):
     async def _session_update(self, event: dict[str, Any]) -> None:
         new = apply_update(self.config, event.get("session"))
         voice = self._resolve_voice(new.voice)
-        TranscribeOptions(language=new.language)  # a bad language code fails here, not later
+        # a bad language or model fails here, not at the first words
+        TranscribeOptions(language=new.language)
+        asr_model(self.rt, new.transcription_model)
         self.listener.configure(new, voice)
         self.config, self.voice = new, voice
         await self.emit({"type": "session.updated", "session": self.describe()})

@@ -1,35 +1,32 @@
 """`/v1/realtime`: the OpenAI Realtime protocol over a WebSocket, on the app of `revoice serve`.
 
-Before the handshake: the API key (when `REVOICE_API_KEY` is set), as `Authorization: Bearer
-<key>` or the subprotocol `openai-insecure-api-key.<key>` that browsers use; a wrong one is
-refused with 401 and an OpenAI-shaped body. After it: a cap on open sessions (one past it gets
-an `error` event and is closed with 1013, "try again later"), a longest session, an idle
-timeout and a largest frame (`REVOICE_REALTIME__*`). No frame ends the session but a close.
+The API key (when `REVOICE_API_KEY` is set) is checked before the handshake by the server's one
+door-keeper, `revoice.api.guard.Guard`: `Authorization: Bearer <key>`, the subprotocol
+`openai-insecure-api-key.<key>` that browsers use, or the page's session cookie. Here: a cap on
+open sessions (one past it gets an `error` event and is closed with 1013, "try again later"), a
+longest session, an idle timeout and a largest frame (`REVOICE_REALTIME__*`). No frame ends
+the session but a close.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import logging
 import time
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
-from fastapi.responses import JSONResponse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from revoice.api.deps import Runtime
-from revoice.api.errors import error_body
 from revoice.config import Settings
 from revoice.realtime.conversation import Conversation
 from revoice.realtime.protocol import BadFrame, error_event, new_id, parse_frame
 
 log = logging.getLogger("revoice.realtime")
 router = APIRouter(tags=["realtime"])
-KEY_PROTOCOL = "openai-insecure-api-key."
 TRY_AGAIN_LATER = 1013  # WebSocket close code: the server is overloaded
 
 
@@ -58,39 +55,16 @@ def _sessions(ws: WebSocket, settings: Settings) -> Sessions:
     return sessions
 
 
-def key_refusal(settings: Settings, ws: WebSocket) -> tuple[str, str] | None:
-    """(message, code) when the API key is required and not given right; None when fine."""
-    key = settings.api_key
-    if key is None:
-        return None
-    expected = key.get_secret_value().encode()
-    given: list[str] = []
-    scheme, _, token = ws.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        given.append(token.strip())
-    given += [p[len(KEY_PROTOCOL) :] for p in _subprotocols(ws) if p.startswith(KEY_PROTOCOL)]
-    if not given:
-        return (
-            "missing API key: send Authorization: Bearer <key>, or the WebSocket subprotocol "
-            f"{KEY_PROTOCOL}<key>",
-            "missing_api_key",
-        )
-    if any(hmac.compare_digest(g.encode(), expected) for g in given):
-        return None
-    return "incorrect API key", "invalid_api_key"
-
-
 def _subprotocols(ws: WebSocket) -> list[str]:
     return [str(p) for p in ws.scope.get("subprotocols") or ()]
 
 
-async def _refuse(ws: WebSocket, message: str, code: str) -> None:
-    if "websocket.http.response" in ws.scope.get("extensions", {}):
-        body = error_body(401, message, code=code)
-        headers = {"WWW-Authenticate": "Bearer"}
-        await ws.send_denial_response(JSONResponse(body, status_code=401, headers=headers))
-    else:  # the server cannot answer the handshake with a body: a plain 403
-        await ws.close(code=1008)
+def _chosen(offered: list[str]) -> str | None:
+    """The subprotocol to answer with: `realtime` (what OpenAI's clients offer), else the
+    first one offered (a browser that offered any fails a handshake that names none)."""
+    if "realtime" in offered:
+        return "realtime"
+    return offered[0] if offered else None
 
 
 class _Link:
@@ -126,12 +100,7 @@ async def realtime(ws: WebSocket, model: str | None = None) -> None:
     """A realtime session: GA client events in, GA server events out (docs/realtime.md)."""
     rt: Runtime = ws.app.state.runtime
     settings = rt.settings
-    refusal = key_refusal(settings, ws)
-    if refusal is not None:
-        await _refuse(ws, *refusal)
-        return
-    offered = _subprotocols(ws)
-    await ws.accept(subprotocol="realtime" if "realtime" in offered else None)
+    await ws.accept(subprotocol=_chosen(_subprotocols(ws)))
     link = _Link(ws)
     sessions = _sessions(ws, settings)
     if not sessions.enter():

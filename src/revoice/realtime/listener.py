@@ -10,7 +10,6 @@ sent, and the whole transcript handed to the conversation (`heard`), which may a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -20,8 +19,8 @@ import anyio
 import numpy as np
 import soxr
 
-from revoice import registry
 from revoice.api.deps import Runtime
+from revoice.api.routes import audio as audio_routes
 from revoice.audio import Audio
 from revoice.errors import InputTooLarge, RevoiceError
 from revoice.realtime.formats import AudioFormat
@@ -50,11 +49,15 @@ def _running(task: asyncio.Task[None] | None) -> bool:
     return task is not None and not task.done()
 
 
-def asr_model(name: str | None) -> str | None:
-    """OpenAI's transcription model names mean revoice's configured model."""
-    if not name or name in registry.ASR_ALIASES or name == "gpt-realtime-whisper":
+def asr_model(rt: Runtime, name: str | None) -> str | None:
+    """The Whisper model a session's `transcription.model` names: OpenAI's names (`whisper-1`,
+    `gpt-4o-transcribe`, `gpt-realtime-whisper`, ...) mean the configured one; others must be
+    models `/v1/models` lists."""
+    if name and (
+        name == "gpt-realtime-whisper" or (name.startswith("gpt-") and "transcribe" in name)
+    ):
         return None
-    return name
+    return audio_routes.asr_model(rt, name)
 
 
 @dataclass
@@ -68,7 +71,7 @@ class Turn:
     #: the decode in progress (a partial pass or a guess): one at a time per turn
     job: asyncio.Task[None] | None = None
     last_partial: float = 0.0  # when the last partial pass ended
-    #: a decode of the whole turn made early, at a pause: (offset, speech mark, result)
+    #: the last pass's hypothesis: (window offset, what had been heard, transcript)
     guess: tuple[int, int, Transcript] | None = None
     guess_mark: int = -1  # the detector's speech_windows when that pause began
     #: the detector's speech_windows when the turn was committed
@@ -222,11 +225,11 @@ class Listener:
     async def _commit(self, respond: bool) -> None:
         samples = self._samples().copy()
         turn = self._turn or self._new_turn()
+        turn.final_mark = self._mark()
         self._turn = None
         self._reset_buffer()
         self._item_id = new_id("item")
         if self._detector is not None:
-            turn.final_mark = self._detector.speech_windows
             self._detector.reset()
         previous = self._items.last
         item = user_audio_item(turn.item_id)
@@ -295,7 +298,7 @@ class Listener:
         """Transcribe part of a turn (in a worker thread), with word timings."""
         cfg, pipeline = self.config, self.rt.pipeline
         task: Task = "translate" if cfg.mode == "translate" else "transcribe"
-        model = asr_model(cfg.transcription_model)
+        model = asr_model(self.rt, cfg.transcription_model)
         if not turn.language_known:
             voice = self.voice or pipeline.voice(None)
             turn.language = (
@@ -309,22 +312,42 @@ class Listener:
         )
         return pipeline.transcribe(audio, options, model)
 
+    def _mark(self) -> int:
+        """What has been heard so far, as a number that changes with new speech."""
+        return self._detector.speech_windows if self._detector is not None else self._buffered
+
     def _maybe_partial(self) -> None:
+        """A partial pass every `partial_interval_seconds` while speech goes on."""
         turn, interval = self._turn, self.limits.partial_interval_seconds
         if turn is None or not interval or _running(turn.job):
             return
         if self._detector is not None and (
             not self._detector.speaking or self._detector.silence_ms
         ):
-            return  # nothing new to hear in a pause
+            return  # a pause: `_maybe_guess` decides
         window = self._buffered - turn.live.offset
         if window < RATE or window > 1.5 * self.limits.partial_window_seconds * RATE:
             return  # too little to say anything yet, or nothing stable to cut off: wait
         if time.monotonic() - turn.last_partial < interval:
             return
-        turn.job = self._spawn(self._partial(turn, self._samples()))
+        turn.job = self._spawn(self._pass(turn, self._samples(), self._mark()))
 
-    async def _partial(self, turn: Turn, samples: np.ndarray) -> None:
+    def _maybe_guess(self, detector: TurnDetector) -> None:
+        """At a pause long enough to maybe end the turn, a pass at once: if the pause does end
+        the turn, its hypothesis is the final one, and the wait at the end is shorter."""
+        turn, vad = self._turn, self.config.turn_detection
+        if turn is None or vad is None or turn.guess_mark == detector.speech_windows:
+            return
+        if _running(turn.job):
+            return  # a pass is still running: guess at the next append
+        if detector.silence_ms < min(SPECULATE_MS, vad.silence_duration_ms // 2):
+            return
+        turn.guess_mark = detector.speech_windows
+        turn.job = self._spawn(self._pass(turn, self._samples(), detector.speech_windows))
+
+    async def _pass(self, turn: Turn, samples: np.ndarray, mark: int) -> None:
+        """Decode the turn's window: its stable words go out as a delta, and the hypothesis is
+        kept, to end the turn with if nothing is heard after it."""
         offset, audio = turn.live.window(samples)
         try:
             hypothesis = await self.rt.run("asr", self._decode, audio, turn)
@@ -332,33 +355,14 @@ class Listener:
             return  # the end of the turn reports it
         finally:
             turn.last_partial = time.monotonic()  # the next pass waits a whole interval
+        turn.guess = (offset, mark, hypothesis)
         delta = turn.live.update(offset, hypothesis)
         if delta:
             await self._delta(turn.item_id, delta)
 
-    def _maybe_guess(self, detector: TurnDetector) -> None:
-        """At a pause long enough to maybe end the turn, decode the turn so far: if the pause
-        does end it, that is the final transcript, and the wait at the end is shorter."""
-        turn, vad = self._turn, self.config.turn_detection
-        if turn is None or vad is None or turn.guess_mark == detector.speech_windows:
-            return
-        if _running(turn.job):
-            return  # a partial pass is still running: guess at the next append
-        if detector.silence_ms < min(SPECULATE_MS, vad.silence_duration_ms // 2):
-            return
-        turn.guess_mark = detector.speech_windows
-        turn.guess = None
-        offset, audio = turn.live.window(self._samples())
-        turn.job = self._spawn(self._guess(turn, offset, audio, detector.speech_windows))
-
-    async def _guess(self, turn: Turn, offset: int, audio: Audio, mark: int) -> None:
-        with contextlib.suppress(RevoiceError):  # the end of the turn decodes again
-            transcript = await self.rt.run("asr", self._decode, audio, turn)
-            turn.guess = (offset, mark, transcript)
-
     async def _final(self, turn: Turn, samples: np.ndarray) -> str:
-        """The last words of a committed turn (a delta): from the early guess if its pause
-        ended the turn, else from a decode now."""
+        """The last words of a committed turn (a delta): from the last pass if nothing was
+        heard after it, else from a decode now."""
         if turn.guess is not None and turn.guess[1] == turn.final_mark:
             offset, _, transcript = turn.guess
         else:

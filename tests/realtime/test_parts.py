@@ -272,3 +272,26 @@ def test_audio_faster_than_the_rate_limit_is_refused(tmp_path: Path) -> None:
         assert event["type"] == "error", event
         assert event["error"]["code"] == "rate_limit_exceeded"
         assert ws.receive_json()["type"] == "input_audio_buffer.cleared"
+
+
+# semantic_vad: Smart Turn v3.2
+
+
+def test_smart_turn_hears_a_finished_sentence(clips: list[Clip]) -> None:
+    from revoice.realtime import smart_turn
+
+    speech = speech_only(next(c for c in clips if c.name == "librivox-0870.wav"))
+    pause = np.zeros(3200, np.float32)  # it is asked at a 200 ms pause
+    assert smart_turn.finished(np.concatenate([speech, pause])) >= 0.8
+    cut = speech[: int(len(speech) * 0.6)]  # "... had then leisure to consi-"
+    assert smart_turn.finished(np.concatenate([cut, pause])) <= 0.2
+
+
+def test_a_detector_ends_a_turn_at_the_pause_in_progress() -> None:
+    detector = TurnDetector(ServerVad(silence_duration_ms=2000))
+    assert detector.end_now() is None  # not speaking
+    detector.push(np.array([0.9] * 10 + [0.05] * 8, np.float32))
+    assert detector.speaking and detector.silence_ms == 8 * 32
+    edge = detector.end_now()
+    assert edge is not None and edge.kind == "stopped" and edge.sample == 10 * 512
+    assert not detector.speaking

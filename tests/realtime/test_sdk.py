@@ -270,3 +270,47 @@ def test_a_transcription_session(realtime_server: Server, clips: list[Clip]) -> 
     heard = recorder.of("conversation.item.input_audio_transcription.completed")[0]
     assert wer([spoken.transcript], [heard["transcript"]]) <= 0.3
     assert not recorder.of("response.created")
+
+
+def test_semantic_vad_waits_out_a_pause_mid_sentence_and_ends_a_finished_one(
+    realtime_server: Server, clips: list[Clip]
+) -> None:
+    """Smart Turn: 0.7 s of silence inside a sentence (server_vad's 500 ms would end the turn)
+    does not end it; the finished sentence ends it at once, not after the longest pause (4 s)."""
+    spoken = clip(clips, "librivox-0870.wav")
+    speech = speech_only(spoken)
+    cut = int(len(speech) * 0.6)
+    audio = joined([0.3, speech[:cut], 0.7, speech[cut:], 3.0])
+    session = {
+        "type": "realtime",
+        "audio": {
+            "input": {
+                "turn_detection": {
+                    "type": "semantic_vad",
+                    "eagerness": "low",
+                    "create_response": False,
+                }
+            }
+        },
+    }
+    ended_at: list[float] = []
+
+    async def scenario(connection: Any, recorder: Recorder) -> None:
+        streaming = asyncio.create_task(stream(connection, audio))
+        started = asyncio.get_running_loop().time()
+        await recorder.wait("input_audio_buffer.speech_stopped", timeout=30)
+        ended_at.append(asyncio.get_running_loop().time() - started)
+        await recorder.wait("conversation.item.input_audio_transcription.completed")
+        streaming.cancel()  # the rest is silence
+
+    recorder = run(realtime_server, scenario, session)
+    assert (
+        recorder.of("session.updated")[0]["session"]["audio"]["input"]["turn_detection"]["type"]
+        == "semantic_vad"
+    )
+    assert len(recorder.of("input_audio_buffer.speech_started")) == 1
+    assert len(recorder.of("input_audio_buffer.committed")) == 1
+    speech_end = 0.3 + (len(speech) / 16000) + 0.7
+    assert ended_at[0] < speech_end + 2.5, ended_at  # the longest pause would be 4 s
+    heard = recorder.of("conversation.item.input_audio_transcription.completed")[0]
+    assert wer([spoken.transcript], [heard["transcript"]]) <= 0.35

@@ -16,11 +16,15 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+import anyio
+
 from revoice.api.deps import Runtime
 from revoice.errors import RevoiceError, UnknownVoice
+from revoice.realtime import smart_turn
 from revoice.realtime.items import Items
-from revoice.realtime.listener import Hooks, Listener, asr_model
+from revoice.realtime.listener import Hooks, Listener
 from revoice.realtime.protocol import error_for, invalid, new_id
+from revoice.realtime.recognition import asr_model
 from revoice.realtime.responses import Request, Response
 from revoice.realtime.session import SessionConfig, apply_update
 from revoice.types import TranscribeOptions, Voice
@@ -105,6 +109,8 @@ class Conversation(Hooks):
         # a bad language or model fails here, not at the first words
         TranscribeOptions(language=new.language)
         asr_model(self.rt, new.transcription_model)
+        if new.turn_detection is not None and new.turn_detection.end_of_turn is not None:
+            await anyio.to_thread.run_sync(smart_turn.load)  # semantic_vad needs Smart Turn
         self.listener.configure(new, voice)
         self.config, self.voice = new, voice
         await self.emit({"type": "session.updated", "session": self.describe()})

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -20,16 +19,18 @@ import numpy as np
 import soxr
 
 from revoice.api.deps import Runtime
-from revoice.api.routes import audio as audio_routes
 from revoice.audio import Audio
 from revoice.errors import InputTooLarge, RevoiceError
+from revoice.realtime import smart_turn
+from revoice.realtime.buffer import InputBuffer
 from revoice.realtime.formats import AudioFormat
 from revoice.realtime.hearing import LiveTranscript
 from revoice.realtime.items import Items, user_audio_item
 from revoice.realtime.protocol import error_for, invalid, new_id
+from revoice.realtime.recognition import Turn, recognize, running
 from revoice.realtime.session import SessionConfig
 from revoice.realtime.turns import StreamingVad, TurnDetector
-from revoice.types import Task, TranscribeOptions, Transcript, Voice
+from revoice.types import Transcript, Voice
 
 RATE = 16000
 MIN_COMMIT_MS = 100
@@ -43,41 +44,6 @@ Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None]"]
 
 def _ms(samples: int) -> int:
     return samples * 1000 // RATE
-
-
-def _running(task: asyncio.Task[None] | None) -> bool:
-    return task is not None and not task.done()
-
-
-def asr_model(rt: Runtime, name: str | None) -> str | None:
-    """The Whisper model a session's `transcription.model` names: OpenAI's names (`whisper-1`,
-    `gpt-4o-transcribe`, `gpt-realtime-whisper`, ...) mean the configured one; others must be
-    models `/v1/models` lists."""
-    if name and (
-        name == "gpt-realtime-whisper" or (name.startswith("gpt-") and "transcribe" in name)
-    ):
-        return None
-    return audio_routes.asr_model(rt, name)
-
-
-@dataclass
-class Turn:
-    """The speech of one user item, while it is being heard."""
-
-    item_id: str
-    live: LiveTranscript
-    language: str | None = None
-    language_known: bool = False
-    #: the decode in progress (a partial pass or a guess): one at a time per turn
-    job: asyncio.Task[None] | None = None
-    last_partial: float = 0.0  # when the last partial pass ended
-    #: the last pass's hypothesis: (window offset, what had been heard, transcript)
-    guess: tuple[int, int, Transcript] | None = None
-    guess_mark: int = -1  # the detector's speech_windows when that pause began
-    #: the detector's speech_windows when the turn was committed
-    final_mark: int = -2
-    #: where its speech ended (samples into the turn), when turn detection says
-    speech_end: int = 0
 
 
 class Hooks:
@@ -105,10 +71,7 @@ class Listener:
         self._vad: StreamingVad | None = None
         self._detector: TurnDetector | None = None
         self._vad_origin = 0
-        self._position = 0  # 16 kHz samples of input audio so far: the session's clock
-        self._chunks: list[np.ndarray] = []
-        self._buffered = 0
-        self._buffer_start = 0  # session sample of the buffer's first sample
+        self._buffer = InputBuffer()
         self._quiet_since = 0
         self._item_id = new_id("item")  # the next user item
         self._turn: Turn | None = None
@@ -129,7 +92,7 @@ class Listener:
             self._vad = self._detector = None
         elif self._detector is None:
             self._vad, self._detector = StreamingVad(), TurnDetector(vad)
-            self._vad_origin = self._position
+            self._vad_origin = self._buffer.position
         else:
             self._detector.config = vad
 
@@ -144,16 +107,14 @@ class Listener:
         samples = fmt.decode(data)
         self._check_rate(len(samples) / fmt.rate)
         limit = self.rt.settings.limits.max_audio_seconds
-        if (self._buffered + len(samples) * RATE / fmt.rate) / RATE > limit:
+        if (self._buffer.size + len(samples) * RATE / fmt.rate) / RATE > limit:
             raise InputTooLarge(
                 f"the input audio buffer holds at most {limit:g} s: commit or clear it", "audio"
             )
         pcm = self._input.resample_chunk(samples)
         if len(pcm) == 0:
             return
-        self._chunks.append(pcm)
-        self._buffered += len(pcm)
-        self._position += len(pcm)
+        self._buffer.append(pcm)
         if self._vad is not None and self._detector is not None:
             probabilities = await anyio.to_thread.run_sync(self._vad.push, pcm)
             for edge in self._detector.push(probabilities):
@@ -166,6 +127,7 @@ class Listener:
                 await self._idle()
             else:
                 self._maybe_guess(self._detector)
+                self._maybe_judge(self._detector)
         elif self._turn is None:
             self._turn = self._new_turn()
         self._maybe_partial()
@@ -181,22 +143,6 @@ class Listener:
             )
         self._audio_seconds += seconds
 
-    def _samples(self) -> np.ndarray:
-        if len(self._chunks) != 1:
-            joined = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32)
-            self._chunks = [joined]
-        return self._chunks[0]
-
-    def _drop_before(self, sample: int) -> None:
-        cut = sample - self._buffer_start
-        if cut > 0:
-            self._chunks = [self._samples()[cut:]]
-            self._buffer_start += cut
-            self._buffered -= cut
-
-    def _reset_buffer(self) -> None:
-        self._chunks, self._buffered, self._buffer_start = [], 0, self._position
-
     def _new_turn(self) -> Turn:
         return Turn(self._item_id, LiveTranscript(self.limits.partial_window_seconds))
 
@@ -207,27 +153,27 @@ class Listener:
 
     async def commit(self) -> None:
         """`input_audio_buffer.commit` from the client."""
-        if _ms(self._buffered) < MIN_COMMIT_MS:
+        if _ms(self._buffer.size) < MIN_COMMIT_MS:
             raise invalid(
                 f"the input audio buffer is too small to commit: it holds "
-                f"{_ms(self._buffered)} ms, at least {MIN_COMMIT_MS} ms are needed",
+                f"{_ms(self._buffer.size)} ms, at least {MIN_COMMIT_MS} ms are needed",
                 code="input_audio_buffer_commit_empty",
             )
         await self._commit(respond=False)
 
     async def clear(self) -> None:
         self._drop_turn()
-        self._reset_buffer()
+        self._buffer.reset()
         if self._detector is not None:
             self._detector.reset()
         await self._emit({"type": "input_audio_buffer.cleared"})
 
     async def _commit(self, respond: bool) -> None:
-        samples = self._samples().copy()
+        samples = self._buffer.samples().copy()
         turn = self._turn or self._new_turn()
         turn.final_mark = self._mark()
         self._turn = None
-        self._reset_buffer()
+        self._buffer.reset()
         self._item_id = new_id("item")
         if self._detector is not None:
             self._detector.reset()
@@ -245,7 +191,9 @@ class Listener:
     async def _speech_started(self, sample: int) -> None:
         vad = self.config.turn_detection
         assert vad is not None
-        self._drop_before(max(self._buffer_start, sample - vad.prefix_padding_ms * RATE // 1000))
+        self._buffer.drop_before(
+            max(self._buffer.start, sample - vad.prefix_padding_ms * RATE // 1000)
+        )
         self._turn = self._new_turn()
         await self._emit(
             {
@@ -264,9 +212,9 @@ class Listener:
                 "item_id": self._item_id,
             }
         )
-        self._quiet_since = self._position
+        self._quiet_since = self._buffer.position
         if self._turn is not None:
-            self._turn.speech_end = max(0, sample - self._buffer_start)
+            self._turn.speech_end = max(0, sample - self._buffer.start)
         vad = self.config.turn_detection
         await self._commit(respond=vad is not None and vad.create_response)
 
@@ -276,61 +224,49 @@ class Listener:
         vad = self.config.turn_detection
         assert vad is not None
         keep = (vad.prefix_padding_ms + 1000) * RATE // 1000
-        if self._buffered > 2 * keep:
-            self._drop_before(self._position - keep)
+        if self._buffer.size > 2 * keep:
+            self._buffer.drop_before(self._buffer.position - keep)
         if self._hooks.busy():
-            self._quiet_since = self._position
-        elif vad.idle_timeout_ms and _ms(self._position - self._quiet_since) >= vad.idle_timeout_ms:
+            self._quiet_since = self._buffer.position
+        elif (
+            vad.idle_timeout_ms
+            and _ms(self._buffer.position - self._quiet_since) >= vad.idle_timeout_ms
+        ):
             await self._emit(
                 {
                     "type": "input_audio_buffer.timeout_triggered",
                     "audio_start_ms": _ms(self._quiet_since),
-                    "audio_end_ms": _ms(self._position),
+                    "audio_end_ms": _ms(self._buffer.position),
                     "item_id": self._item_id,
                 }
             )
-            self._quiet_since = self._position
+            self._quiet_since = self._buffer.position
             await self._commit(respond=vad.create_response)
 
     # hearing
 
     def _decode(self, audio: Audio, turn: Turn) -> Transcript:
-        """Transcribe part of a turn (in a worker thread), with word timings."""
-        cfg, pipeline = self.config, self.rt.pipeline
-        task: Task = "translate" if cfg.mode == "translate" else "transcribe"
-        model = asr_model(self.rt, cfg.transcription_model)
-        if not turn.language_known:
-            voice = self.voice or pipeline.voice(None)
-            turn.language = (
-                pipeline.language_for(audio, voice, cfg.language, model)
-                if task == "transcribe"
-                else cfg.language
-            )
-            turn.language_known = True
-        options = TranscribeOptions(
-            language=turn.language, task=task, prompt=cfg.prompt, word_timestamps=True
-        )
-        return pipeline.transcribe(audio, options, model)
+        return recognize(self.rt, self.config, self.voice, audio, turn)
 
     def _mark(self) -> int:
         """What has been heard so far, as a number that changes with new speech."""
-        return self._detector.speech_windows if self._detector is not None else self._buffered
+        return self._detector.speech_windows if self._detector is not None else self._buffer.size
 
     def _maybe_partial(self) -> None:
         """A partial pass every `partial_interval_seconds` while speech goes on."""
         turn, interval = self._turn, self.limits.partial_interval_seconds
-        if turn is None or not interval or _running(turn.job):
+        if turn is None or not interval or running(turn.job):
             return
         if self._detector is not None and (
             not self._detector.speaking or self._detector.silence_ms
         ):
             return  # a pause: `_maybe_guess` decides
-        window = self._buffered - turn.live.offset
+        window = self._buffer.size - turn.live.offset
         if window < RATE or window > 1.5 * self.limits.partial_window_seconds * RATE:
             return  # too little to say anything yet, or nothing stable to cut off: wait
         if time.monotonic() - turn.last_partial < interval:
             return
-        turn.job = self._spawn(self._pass(turn, self._samples(), self._mark()))
+        turn.job = self._spawn(self._pass(turn, self._buffer.samples(), self._mark()))
 
     def _maybe_guess(self, detector: TurnDetector) -> None:
         """At a pause long enough to maybe end the turn, a pass at once: if the pause does end
@@ -338,12 +274,34 @@ class Listener:
         turn, vad = self._turn, self.config.turn_detection
         if turn is None or vad is None or turn.guess_mark == detector.speech_windows:
             return
-        if _running(turn.job):
+        if running(turn.job):
             return  # a pass is still running: guess at the next append
         if detector.silence_ms < min(SPECULATE_MS, vad.silence_duration_ms // 2):
             return
         turn.guess_mark = detector.speech_windows
-        turn.job = self._spawn(self._pass(turn, self._samples(), detector.speech_windows))
+        turn.job = self._spawn(self._pass(turn, self._buffer.samples(), detector.speech_windows))
+
+    def _maybe_judge(self, detector: TurnDetector) -> None:
+        """`semantic_vad`: at a pause, ask Smart Turn whether the turn sounds finished."""
+        turn, vad = self._turn, self.config.turn_detection
+        if turn is None or vad is None or vad.end_of_turn is None:
+            return
+        if detector.silence_ms < SPECULATE_MS or turn.judged_mark == detector.speech_windows:
+            return
+        turn.judged_mark = detector.speech_windows
+        mark, cutoff = detector.speech_windows, vad.end_of_turn
+        self._spawn(self._judge(turn, self._buffer.samples(), mark, cutoff))
+
+    async def _judge(self, turn: Turn, samples: np.ndarray, mark: int, cutoff: float) -> None:
+        probability = await anyio.to_thread.run_sync(smart_turn.finished, samples)
+        detector = self._detector
+        if probability < cutoff or turn is not self._turn or detector is None:
+            return
+        if detector.speech_windows != mark:
+            return  # the person went on while Smart Turn listened
+        edge = detector.end_now()
+        if edge is not None:
+            await self._speech_stopped(self._vad_origin + edge.sample)
 
     async def _pass(self, turn: Turn, samples: np.ndarray, mark: int) -> None:
         """Decode the turn's window: its stable words go out as a delta, and the hypothesis is

@@ -19,8 +19,9 @@ from revoice.realtime.formats import AudioFormat, parse_format
 from revoice.realtime.turns import ServerVad
 
 Kind = Literal["realtime", "transcription"]
-#: `semantic_vad` eagerness -> the silence that ends a turn (until Smart Turn backs it)
-EAGERNESS_SILENCE_MS = {"low": 1200, "medium": 800, "auto": 800, "high": 500}
+#: `semantic_vad` eagerness -> (Smart Turn's probability that ends a turn at a pause, the
+#: longest pause a turn holds whatever Smart Turn says)
+EAGERNESS = {"low": (0.8, 4000), "medium": (0.5, 2000), "auto": (0.5, 2000), "high": (0.3, 1000)}
 
 
 @dataclass(frozen=True)
@@ -150,10 +151,11 @@ def parse_turn_detection(value: Any, param: str, current: SessionConfig) -> dict
             flags[name] = spec[name]
     if kind == "semantic_vad":
         eagerness = spec.get("eagerness") or "auto"
-        if eagerness not in EAGERNESS_SILENCE_MS:
-            choices = ", ".join(EAGERNESS_SILENCE_MS)
+        if eagerness not in EAGERNESS:
+            choices = ", ".join(EAGERNESS)
             raise InvalidOption(f"{param}.eagerness must be one of: {choices}", param)
-        vad = replace(ServerVad(), silence_duration_ms=EAGERNESS_SILENCE_MS[eagerness], **flags)
+        cutoff, longest = EAGERNESS[eagerness]
+        vad = replace(ServerVad(), silence_duration_ms=longest, end_of_turn=cutoff, **flags)
         return {"turn_detection": vad, "turn_type": kind, "eagerness": eagerness}
     values: dict[str, Any] = dict(flags)
     if spec.get("threshold") is not None:

@@ -62,6 +62,9 @@ class ServerVad:
     idle_timeout_ms: int | None = None
     #: speech this long (in a row) starts a turn: a click or a breath does not
     min_speech_ms: int = 96
+    #: `semantic_vad`: at a pause, Smart Turn's probability that the turn is finished ends it
+    #: when at least this; `silence_duration_ms` is then the longest pause a turn may hold
+    end_of_turn: float | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,13 @@ class TurnDetector:
     def silence_ms(self) -> int:
         """How long the pause in the speech has lasted so far (0 while speech goes on)."""
         return self._run * WINDOW_MS if self.speaking else 0
+
+    def end_now(self) -> Edge | None:
+        """End the turn at the pause in progress (Smart Turn heard a finished turn)."""
+        if not self.speaking or not self._run:
+            return None
+        self.speaking, self._run = False, 0
+        return Edge("stopped", self._run_start * WINDOW)
 
     def reset(self) -> None:
         """Forget the speech in progress (the buffer was committed or cleared)."""

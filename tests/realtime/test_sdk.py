@@ -218,7 +218,10 @@ def test_client_commit_cancel_and_truncate(realtime_server: Server, clips: list[
         seen = len(recorder.events)
         await connection.response.cancel()  # nothing to cancel now
         await recorder.wait("error", after=seen)
-        await connection.response.create()  # the session goes on
+        # the session goes on; a response asked for at once waits for the words it answers
+        await connection.input_audio_buffer.append(audio=data)
+        await connection.input_audio_buffer.commit()
+        await connection.response.create()
         await recorder.wait("response.done", where=lambda e: e["response"]["status"] == "completed")
 
     recorder = run(
@@ -239,6 +242,14 @@ def test_client_commit_cancel_and_truncate(realtime_server: Server, clips: list[
     ended = recorder.types().index("response.done")
     later = [e for _, e in recorder.events[ended:] if e.get("response_id") == first["id"]]
     assert not later, later
+    second = recorder.of("response.done")[-1]["response"]
+    heard = recorder.of("conversation.item.input_audio_transcription.completed")
+    assert len(heard) == 2
+    assert second["output"][0]["content"][0]["transcript"] == heard[1]["transcript"]
+    types = recorder.types()
+    assert types.index("response.created", ended + 1) > len(types) - 1 - types[::-1].index(
+        "conversation.item.input_audio_transcription.completed"
+    )
     truncated = recorder.of("conversation.item.truncated")[0]
     assert truncated["audio_end_ms"] == 150
     errors = [e["error"] for e in recorder.of("error")]
@@ -314,3 +325,36 @@ def test_semantic_vad_waits_out_a_pause_mid_sentence_and_ends_a_finished_one(
     assert ended_at[0] < speech_end + 2.5, ended_at  # the longest pause would be 4 s
     heard = recorder.of("conversation.item.input_audio_transcription.completed")[0]
     assert wer([spoken.transcript], [heard["transcript"]]) <= 0.35
+
+
+def test_two_sessions_at_once_keep_their_own_words(
+    realtime_server: Server, clips: list[Clip]
+) -> None:
+    """Two sessions streaming different speech at the same time: neither hears the other."""
+    names = ("forever.wav", "librivox-0930.wav")
+    session = {
+        "type": "transcription",
+        "audio": {"input": {"turn_detection": {"type": "server_vad"}}},
+    }
+
+    def scenario_for(spoken: Clip) -> Scenario:
+        async def scenario(connection: Any, recorder: Recorder) -> None:
+            await stream(connection, joined([0.3, speech_only(spoken), 1.0]))
+            await recorder.wait("conversation.item.input_audio_transcription.completed")
+
+        return scenario
+
+    async def both() -> list[Recorder]:
+        return list(
+            await asyncio.gather(
+                *(
+                    asyncio.to_thread(run, realtime_server, scenario_for(clip(clips, n)), session)
+                    for n in names
+                )
+            )
+        )
+
+    for name, recorder in zip(names, asyncio.run(both()), strict=True):
+        heard = recorder.of("conversation.item.input_audio_transcription.completed")
+        assert len(heard) == 1
+        assert wer([clip(clips, name).transcript], [heard[0]["transcript"]]) <= 0.3, name

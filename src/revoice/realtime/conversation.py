@@ -45,6 +45,7 @@ class Conversation(Hooks):
         self.voice = self.pipeline.voice(None)
         self.items = Items()
         self._response: Response | None = None
+        self._creating: asyncio.Task[None] | None = None  # a response.create that waits
         self._tasks: set[asyncio.Task[None]] = set()
         self._handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {
             "session.update": self._session_update,
@@ -149,6 +150,8 @@ class Conversation(Hooks):
             await response.cancel("turn_detected")  # barge-in
 
     def busy(self) -> bool:
+        if self._creating is not None and not self._creating.done():
+            return True
         return self._response is not None and not self._response.closed
 
     async def heard(self, text: str, respond: bool) -> None:
@@ -182,17 +185,15 @@ class Conversation(Hooks):
     async def _response_create(self, event: dict[str, Any]) -> None:
         if self.config.kind != "realtime":
             raise invalid("a transcription session makes no responses", "type")
-        if self._response is not None and not self._response.closed:
+        if self.busy():
+            active = self._response.id if self._response is not None else "being made"
             raise invalid(
-                f"the conversation already has a response in progress ({self._response.id})",
+                f"the conversation already has a response in progress ({active})",
                 code="conversation_already_has_active_response",
             )
         params = event.get("response") or {}
         if not isinstance(params, dict):
             raise invalid("response must be an object", "response")
-        source = self.items.words_to_answer(params.get("input"))
-        if source is None:
-            raise invalid("there is nothing to respond to: no user message in the conversation")
         voice = None
         spoken = (
             (params.get("audio") or {}).get("output", {})
@@ -203,6 +204,25 @@ class Conversation(Hooks):
             voice = self._resolve_voice(str(spoken["voice"]))
         modalities = params.get("output_modalities")
         audio = None if not isinstance(modalities, list) else "audio" in modalities
+        if not self.listener.hearing():
+            self._answer(params.get("input"), voice, audio)
+            return
+        # committed speech is still being transcribed: answer it once its words are known
+        self._creating = self._spawn(self._answer_later(params, voice, audio, event))
+
+    async def _answer_later(
+        self, params: dict[str, Any], voice: Voice | None, audio: bool | None, event: Any
+    ) -> None:
+        await self.listener.settled()
+        try:
+            self._answer(params.get("input"), voice, audio)
+        except RevoiceError as exc:
+            await self.emit(error_for(exc, event.get("event_id")))
+
+    def _answer(self, given: Any, voice: Voice | None, audio: bool | None) -> None:
+        source = self.items.words_to_answer(given)
+        if source is None:
+            raise invalid("there is nothing to respond to: no user message in the conversation")
         self._respond(source, voice, audio)
 
     async def _response_cancel(self, event: dict[str, Any]) -> None:

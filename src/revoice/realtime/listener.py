@@ -75,6 +75,7 @@ class Listener:
         self._quiet_since = 0
         self._item_id = new_id("item")  # the next user item
         self._turn: Turn | None = None
+        self._finishing_tasks: set[asyncio.Task[None]] = set()
         self._finishing = asyncio.Lock()  # turns are transcribed and answered in order
         self._opened = time.monotonic()
         self._audio_seconds = 0.0
@@ -184,7 +185,18 @@ class Listener:
         await self._emit({"type": "input_audio_buffer.committed", **committed})
         for kind in ("conversation.item.added", "conversation.item.done"):
             await self._emit({"type": kind, "previous_item_id": previous, "item": item})
-        self._spawn(self._finish_turn(turn, samples, item, respond))
+        task = self._spawn(self._finish_turn(turn, samples, item, respond))
+        self._finishing_tasks.add(task)
+        task.add_done_callback(self._finishing_tasks.discard)
+
+    def hearing(self) -> bool:
+        """Whether committed speech is still being transcribed."""
+        return bool(self._finishing_tasks)
+
+    async def settled(self) -> None:
+        """Wait until every committed turn's transcript is known."""
+        while self._finishing_tasks:
+            await asyncio.wait(set(self._finishing_tasks))
 
     # turn detection
 

@@ -35,6 +35,15 @@ def speech_only(clip: Clip) -> np.ndarray:
     return samples[stamps[0]["start"] : stamps[-1]["end"]]
 
 
+def split_at_pause(speech: np.ndarray, low: float = 0.4, high: float = 0.7) -> int:
+    """Where to cut 16 kHz speech between two words: the quietest 30 ms between `low` and
+    `high` of the way through."""
+    frame = 480
+    start, end = int(len(speech) * low) // frame, int(len(speech) * high) // frame
+    energy = [float(np.mean(speech[i * frame : (i + 1) * frame] ** 2)) for i in range(start, end)]
+    return (start + int(np.argmin(energy))) * frame + frame // 2
+
+
 def joined(parts: list[np.ndarray | float]) -> Audio:
     """16 kHz speech pieces and pauses (seconds of silence), end to end."""
     pieces = [np.zeros(round(p * 16000), np.float32) if isinstance(p, float) else p for p in parts]

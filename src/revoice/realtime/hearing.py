@@ -48,6 +48,16 @@ def words_of(transcript: Transcript) -> list[Word]:
     return words
 
 
+def _common(old: list[Word], new: list[Word]) -> list[Word]:
+    """The words of `new` that begin both lists alike."""
+    agreed: list[Word] = []
+    for a, b in zip(old, new, strict=False):
+        if _key(a) != _key(b):
+            break
+        agreed.append(b)
+    return agreed
+
+
 def _text(words: list[Word]) -> str:
     """Words as Whisper spells them: each with its leading space, but a piece that goes on
     the word before ("ill" + "-disposed")."""
@@ -86,12 +96,16 @@ class LiveTranscript:
         """Take a hypothesis of the window that began at `offset`; the newly stable text (a
         delta to append to what was sent before, maybe empty)."""
         words = self._fresh(offset, hypothesis)
-        agreed: list[Word] = []
-        for old, new in zip(self._pending, words, strict=False):
-            if _key(old) != _key(new):
-                break
-            agreed.append(new)
-        self._pending = words[len(agreed) :]
+        skip, agreed = 0, _common(self._pending, words)
+        if not agreed and not self._stable:
+            # Whisper often hears a turn's first word in one pass and not the next ("And Mr.
+            # John" / "Mr. John"): agree on what follows it, or nothing is stable until the end
+            for old, new in ((self._pending[1:], words), (self._pending, words[1:])):
+                agreed = _common(old, new)
+                if agreed:
+                    skip = len(words) - len(new)
+                    break
+        self._pending = words[skip + len(agreed) :]
         delta = self._commit(agreed)
         self._slide(offset + round(hypothesis.duration * RATE))
         return delta

@@ -22,8 +22,9 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from revoice.api.deps import Runtime
 from revoice.config import Settings
+from revoice.errors import RevoiceError
 from revoice.realtime.conversation import Conversation
-from revoice.realtime.protocol import BadFrame, error_event, new_id, parse_frame
+from revoice.realtime.protocol import BadFrame, error_event, error_for, new_id, parse_frame
 
 log = logging.getLogger("revoice.realtime")
 router = APIRouter(tags=["realtime"])
@@ -111,13 +112,17 @@ async def realtime(ws: WebSocket, model: str | None = None) -> None:
         await link.send(error_event(message, code="session_limit_reached", kind="server_error"))
         await link.close(TRY_AGAIN_LATER, "too many sessions")
         return
-    conversation = Conversation(rt, link.send, model)
+    conversation: Conversation | None = None
     try:
+        conversation = Conversation(rt, link.send, model)
         await conversation.start()
         await _serve(ws, link, conversation, settings)
+    except RevoiceError as exc:  # e.g. the default voice is not in the catalogue
+        await link.send(error_for(exc))
     finally:
         sessions.leave()
-        await conversation.close()
+        if conversation is not None:
+            await conversation.close()
         await link.close()
 
 

@@ -1,6 +1,6 @@
 """Fixtures of the realtime tests: one real `revoice serve` (tiny.en, Piper, an API key, a
-custom voice, small limits) shared by every test here, and a tiny.en pipeline in this
-process to hear what the server says."""
+custom voice, small limits) shared by every test here (named so that a failed test's report
+shows its output), and a tiny.en pipeline in this process to hear what the server says."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ pitch = 4
 """
 
 
-@pytest.fixture(scope="session")
-def realtime_server(
+@pytest.fixture(scope="package")
+def revoice_server(
     revoice_home: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("revoice-realtime-serve")
@@ -42,12 +42,6 @@ def realtime_server(
     }
     with running_server(revoice_home, workdir, extra_env=env) as server:
         yield server
-
-
-@pytest.fixture()
-def server(realtime_server: Server) -> Server:
-    """The shared server, under the name whose output a failed test's report shows."""
-    return realtime_server
 
 
 @pytest.fixture(scope="session")

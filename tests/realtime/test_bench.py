@@ -9,10 +9,10 @@ from tests.realtime.helpers import KEY
 
 
 def test_end_of_speech_to_first_audio_is_measured(
-    realtime_server: Server, clips: list[Clip]
+    revoice_server: Server, clips: list[Clip]
 ) -> None:
     clip = next(c for c in clips if c.name == "forever.wav")
-    table = realtime.measure(realtime_server.base_url, KEY, [clip])
+    table = realtime.measure(revoice_server.base_url, KEY, [clip])
     print(table.markdown())
     row = table.rows[0]
     assert row[0] == "forever.wav"

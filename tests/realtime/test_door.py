@@ -81,9 +81,9 @@ BAD_FRAMES: list[tuple[str | bytes, str, str | None]] = [
 ]
 
 
-def test_bad_frames_get_errors_and_the_session_goes_on(realtime_server: Server) -> None:
+def test_bad_frames_get_errors_and_the_session_goes_on(revoice_server: Server) -> None:
     async def main() -> list[dict[str, Any]]:
-        async with connect(realtime_server) as ws:
+        async with connect(revoice_server) as ws:
             assert (await next_event(ws))["type"] == "session.created"
             answers = []
             for frame, _, _ in BAD_FRAMES:
@@ -109,13 +109,13 @@ def test_bad_frames_get_errors_and_the_session_goes_on(realtime_server: Server) 
     assert answers[-2]["session"]["instructions"] == "hi"
     assert answers[-1]["type"] == "input_audio_buffer.cleared"
     with httpx.Client(trust_env=False) as client:  # and the server is fine
-        assert client.get(realtime_server.base_url + "/health").status_code == 200
+        assert client.get(revoice_server.base_url + "/health").status_code == 200
 
 
 @pytest.mark.parametrize("key", [None, "wrong-key"])
-def test_a_missing_or_wrong_key_is_refused(realtime_server: Server, key: str | None) -> None:
+def test_a_missing_or_wrong_key_is_refused(revoice_server: Server, key: str | None) -> None:
     async def main() -> None:
-        async with connect(realtime_server, key):
+        async with connect(revoice_server, key):
             pass
 
     with pytest.raises(websockets.InvalidStatus) as refused:
@@ -123,16 +123,16 @@ def test_a_missing_or_wrong_key_is_refused(realtime_server: Server, key: str | N
     assert refused.value.response.status_code in (401, 403)  # refused before the handshake
 
     async def wrong_subprotocol() -> None:
-        async with connect(realtime_server, None, subprotocols=["openai-insecure-api-key.no"]):
+        async with connect(revoice_server, None, subprotocols=["openai-insecure-api-key.no"]):
             pass
 
     with pytest.raises(websockets.InvalidStatus):
         asyncio.run(wrong_subprotocol())
 
 
-def test_the_sdk_with_a_wrong_key_cannot_connect(realtime_server: Server) -> None:
+def test_the_sdk_with_a_wrong_key_cannot_connect(revoice_server: Server) -> None:
     async def main() -> None:
-        client = openai.AsyncOpenAI(base_url=f"{realtime_server.base_url}/v1", api_key="nope")
+        client = openai.AsyncOpenAI(base_url=f"{revoice_server.base_url}/v1", api_key="nope")
         async with client.realtime.connect(model="gpt-realtime") as connection:
             await connection.recv()
 
@@ -140,31 +140,31 @@ def test_the_sdk_with_a_wrong_key_cannot_connect(realtime_server: Server) -> Non
         asyncio.run(main())
 
 
-def test_the_browser_subprotocol_carries_the_key(realtime_server: Server) -> None:
+def test_the_browser_subprotocol_carries_the_key(revoice_server: Server) -> None:
     async def main() -> tuple[str | None, str]:
         protocols = ["realtime", f"openai-insecure-api-key.{KEY}"]
-        async with connect(realtime_server, None, subprotocols=protocols) as ws:
+        async with connect(revoice_server, None, subprotocols=protocols) as ws:
             return ws.subprotocol, (await next_event(ws))["type"]
 
     assert asyncio.run(main()) == ("realtime", "session.created")
 
 
-def test_a_session_past_the_cap_is_refused_clearly(realtime_server: Server) -> None:
+def test_a_session_past_the_cap_is_refused_clearly(revoice_server: Server) -> None:
     async def main() -> tuple[dict[str, Any], int | None, str]:
         await asyncio.sleep(0.5)  # sessions of earlier tests are closed by now
         held = []
         for _ in range(MAX_SESSIONS):
-            ws = await connect(realtime_server)
+            ws = await connect(revoice_server)
             assert (await next_event(ws))["type"] == "session.created"
             held.append(ws)
-        async with connect(realtime_server) as extra:
+        async with connect(revoice_server) as extra:
             refusal = await next_event(extra)
             with pytest.raises(websockets.ConnectionClosed):
                 await asyncio.wait_for(extra.recv(), 10)
             code = extra.close_code
         await held.pop().close()
         await asyncio.sleep(0.3)
-        async with connect(realtime_server) as again:  # a place is free again
+        async with connect(revoice_server) as again:  # a place is free again
             kind = (await next_event(again))["type"]
         for ws in held:
             await ws.close()

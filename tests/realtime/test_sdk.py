@@ -77,7 +77,7 @@ class Turn:
 
 
 @pytest.fixture(scope="module")
-def respeak(realtime_server: Server, clips: list[Clip]) -> Turn:
+def respeak(revoice_server: Server, clips: list[Clip]) -> Turn:
     """A sentence with a 0.3 s pause in its middle, then silence: one turn, re-spoken."""
     spoken = clip(clips, "librivox-0870.wav")
     speech = speech_only(spoken)
@@ -88,7 +88,7 @@ def respeak(realtime_server: Server, clips: list[Clip]) -> Turn:
         await stream(connection, audio)
         await recorder.wait("response.done", timeout=60)
 
-    recorder = run(realtime_server, scenario, vad_session())
+    recorder = run(revoice_server, scenario, vad_session())
     return Turn(recorder, audio, spoken.transcript)
 
 
@@ -175,7 +175,7 @@ def test_events_come_in_protocol_order(respeak: Turn) -> None:
     assert positions == sorted(positions), types
 
 
-def test_speech_during_an_answer_cancels_it(realtime_server: Server, clips: list[Clip]) -> None:
+def test_speech_during_an_answer_cancels_it(revoice_server: Server, clips: list[Clip]) -> None:
     first = joined([0.3, speech_only(clip(clips, "librivox-0880.wav")), 0.9])
     second = joined([speech_only(clip(clips, "forever.wav")), 1.2])
 
@@ -189,7 +189,7 @@ def test_speech_during_an_answer_cancels_it(realtime_server: Server, clips: list
             where=lambda e: "forever" in e["transcript"].lower(),
         )
 
-    recorder = run(realtime_server, scenario, vad_session())
+    recorder = run(revoice_server, scenario, vad_session())
     done = recorder.of("response.done")[0]["response"]
     assert done["status"] == "cancelled", done
     assert done["status_details"] == {"type": "cancelled", "reason": "turn_detected"}
@@ -200,7 +200,7 @@ def test_speech_during_an_answer_cancels_it(realtime_server: Server, clips: list
     assert len(recorder.of("input_audio_buffer.committed")) == 2
 
 
-def test_client_commit_cancel_and_truncate(realtime_server: Server, clips: list[Clip]) -> None:
+def test_client_commit_cancel_and_truncate(revoice_server: Server, clips: list[Clip]) -> None:
     spoken = clip(clips, "librivox-0880.wav")
 
     async def scenario(connection: Any, recorder: Recorder) -> None:
@@ -237,7 +237,7 @@ def test_client_commit_cancel_and_truncate(realtime_server: Server, clips: list[
         await recorder.wait("response.done", where=lambda e: e["response"]["status"] == "completed")
 
     recorder = run(
-        realtime_server,
+        revoice_server,
         scenario,
         {"type": "realtime", "audio": {"input": {"turn_detection": None}}},
     )
@@ -270,7 +270,7 @@ def test_client_commit_cancel_and_truncate(realtime_server: Server, clips: list[
 
 
 def test_semantic_vad_waits_out_a_pause_mid_sentence_and_ends_a_finished_one(
-    realtime_server: Server, clips: list[Clip]
+    revoice_server: Server, clips: list[Clip]
 ) -> None:
     """Smart Turn: 0.7 s of silence inside a sentence (server_vad's 500 ms would end the turn)
     does not end it; the finished sentence ends it at once, not after the longest pause (4 s)."""
@@ -300,7 +300,7 @@ def test_semantic_vad_waits_out_a_pause_mid_sentence_and_ends_a_finished_one(
         await recorder.wait("conversation.item.input_audio_transcription.completed")
         streaming.cancel()  # the rest is silence
 
-    recorder = run(realtime_server, scenario, session)
+    recorder = run(revoice_server, scenario, session)
     assert (
         recorder.of("session.updated")[0]["session"]["audio"]["input"]["turn_detection"]["type"]
         == "semantic_vad"
@@ -314,7 +314,7 @@ def test_semantic_vad_waits_out_a_pause_mid_sentence_and_ends_a_finished_one(
 
 
 def test_two_sessions_at_once_keep_their_own_words(
-    realtime_server: Server, clips: list[Clip]
+    revoice_server: Server, clips: list[Clip]
 ) -> None:
     """Two transcription sessions (as Pipecat's realtime STT uses them: no responses) streaming
     different speech at the same time: neither hears the other."""
@@ -342,7 +342,7 @@ def test_two_sessions_at_once_keep_their_own_words(
         return list(
             await asyncio.gather(
                 *(
-                    asyncio.to_thread(run, realtime_server, scenario_for(clip(clips, n)), session)
+                    asyncio.to_thread(run, revoice_server, scenario_for(clip(clips, n)), session)
                     for n in names
                 )
             )

@@ -186,6 +186,48 @@ class WyomingSettings(BaseModel):
     )
 
 
+class RealtimeSettings(BaseModel):
+    """The live door, `/v1/realtime` (OpenAI Realtime over WebSocket): limits per session."""
+
+    max_sessions: int = Field(
+        4, ge=1, le=256, description="sessions open at once; a new one past this is refused"
+    )
+    max_session_seconds: float = Field(
+        1800.0, gt=0, description="a session is closed (with an error event) after this long"
+    )
+    idle_timeout_seconds: float = Field(
+        300.0, gt=0, description="a session that sends nothing for this long is closed"
+    )
+    max_frame_bytes: int = Field(
+        1024 * 1024, ge=1024, description="largest client event; a bigger one gets an error"
+    )
+    max_audio_rate: float = Field(
+        4.0,
+        gt=0,
+        description="audio may arrive at most this many times faster than real time (after "
+        "a 30 s burst); faster audio is refused with an error event",
+    )
+    partial_interval_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="how often the growing speech is transcribed again for partial "
+        "transcripts while the person speaks; 0 = no partials",
+    )
+    partial_window_seconds: float = Field(
+        12.0,
+        gt=2,
+        le=30,
+        description="most speech one partial pass decodes: older, stable speech is cut off "
+        "at a sentence end (or a stable word), so the cost stays linear in the speech",
+    )
+    output_lead_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="how far the response audio runs ahead of real time; speech is sent no "
+        "faster, so barge-in and truncation happen where the listener is",
+    )
+
+
 class DeploymentSettings(BaseModel):
     """How one Ray Serve deployment scales (`revoice serve --ray`)."""
 
@@ -285,6 +327,7 @@ class Settings(BaseSettings):
     tts: TTSSettings = Field(default_factory=TTSSettings)
     limits: Limits = Field(default_factory=Limits)
     wyoming: WyomingSettings = Field(default_factory=WyomingSettings)
+    realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
     bark: BarkSettings = Field(default_factory=BarkSettings)
     bark_model: str | None = Field(
         None, description="shorthand for bark.model (REVOICE_BARK_MODEL=/path/to/bark)"

@@ -22,6 +22,7 @@ from revoice.api.routes import catalog as catalog_routes
 from revoice.config import Settings
 from revoice.errors import RevoiceError
 from revoice.pipeline import Pipeline
+from revoice.realtime import door as realtime_door
 
 log = logging.getLogger("revoice")
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -86,6 +87,7 @@ def create_app(
     v1.include_router(audio_routes.router)
     v1.include_router(catalog_routes.router)
     app.include_router(v1)
+    app.include_router(realtime_door.router)  # WebSocket /v1/realtime
     app.add_middleware(Guard, settings=cfg, admission=app.state.runtime.admission)
 
     @app.api_route("/v1/{path:path}", methods=_METHODS, include_in_schema=False)

@@ -1,0 +1,168 @@
+"""`/v1/realtime`: the OpenAI Realtime protocol over a WebSocket, on the app of `revoice serve`.
+
+The API key (when `REVOICE_API_KEY` is set) is checked before the handshake by the server's one
+door-keeper, `revoice.api.guard.Guard`: `Authorization: Bearer <key>`, the subprotocol
+`openai-insecure-api-key.<key>` that browsers use, or the page's session cookie. Here: a cap on
+open sessions (one past it gets an `error` event and is closed with 1013, "try again later"), a
+longest session, an idle timeout and a largest frame (`REVOICE_REALTIME__*`). No frame ends
+the session but a close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import Any
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from revoice.api.deps import Runtime
+from revoice.config import Settings
+from revoice.errors import RevoiceError
+from revoice.realtime.conversation import Conversation
+from revoice.realtime.protocol import BadFrame, error_event, error_for, new_id, parse_frame
+
+log = logging.getLogger("revoice.realtime")
+router = APIRouter(tags=["realtime"])
+TRY_AGAIN_LATER = 1013  # WebSocket close code: the server is overloaded
+
+
+class Sessions:
+    """How many realtime sessions an app has open, up to its cap."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.open = 0
+
+    def enter(self) -> bool:
+        if self.open >= self.cap:
+            return False
+        self.open += 1
+        return True
+
+    def leave(self) -> None:
+        self.open -= 1
+
+
+def _sessions(ws: WebSocket, settings: Settings) -> Sessions:
+    state = ws.app.state
+    if getattr(state, "realtime_sessions", None) is None:
+        state.realtime_sessions = Sessions(settings.realtime.max_sessions)
+    sessions: Sessions = state.realtime_sessions
+    return sessions
+
+
+def _subprotocols(ws: WebSocket) -> list[str]:
+    return [str(p) for p in ws.scope.get("subprotocols") or ()]
+
+
+def _chosen(offered: list[str]) -> str | None:
+    """The subprotocol to answer with: `realtime` (what OpenAI's clients offer), else the
+    first one offered (a browser that offered any fails a handshake that names none)."""
+    if "realtime" in offered:
+        return "realtime"
+    return offered[0] if offered else None
+
+
+class _Link:
+    """Sends events to the client one at a time; a gone client makes sends no-ops."""
+
+    def __init__(self, ws: WebSocket) -> None:
+        self.ws = ws
+        self.gone = False
+        self._lock = asyncio.Lock()
+
+    async def send(self, event: dict[str, Any]) -> None:
+        async with self._lock:
+            if self.gone or self.ws.application_state != WebSocketState.CONNECTED:
+                return
+            if "event_id" not in event:
+                event = {"event_id": new_id("event"), **event}
+            try:
+                await self.ws.send_text(json.dumps(event, ensure_ascii=False))
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                self.gone = True
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        async with self._lock:
+            if self.gone or self.ws.application_state != WebSocketState.CONNECTED:
+                return
+            self.gone = True
+            with contextlib.suppress(RuntimeError, OSError):
+                await self.ws.close(code=code, reason=reason)
+
+
+@router.websocket("/v1/realtime")
+async def realtime(ws: WebSocket, model: str | None = None) -> None:
+    """A realtime session: GA client events in, GA server events out (docs/realtime.md)."""
+    rt: Runtime = ws.app.state.runtime
+    settings = rt.settings
+    await ws.accept(subprotocol=_chosen(_subprotocols(ws)))
+    link = _Link(ws)
+    sessions = _sessions(ws, settings)
+    if not sessions.enter():
+        message = (
+            f"revoice is serving as many realtime sessions as it can ({sessions.cap}); "
+            "try again later"
+        )
+        await link.send(error_event(message, code="session_limit_reached", kind="server_error"))
+        await link.close(TRY_AGAIN_LATER, "too many sessions")
+        return
+    conversation: Conversation | None = None
+    try:
+        conversation = Conversation(rt, link.send, model)
+        await conversation.start()
+        await _serve(ws, link, conversation, settings)
+    except RevoiceError as exc:  # e.g. the default voice is not in the catalogue
+        await link.send(error_for(exc))
+    finally:
+        sessions.leave()
+        if conversation is not None:
+            await conversation.close()
+        await link.close()
+
+
+async def _serve(
+    ws: WebSocket, link: _Link, conversation: Conversation, settings: Settings
+) -> None:
+    limits = settings.realtime
+    deadline = time.monotonic() + limits.max_session_seconds
+    while not link.gone:
+        left = deadline - time.monotonic()
+        try:
+            message = await asyncio.wait_for(ws.receive(), min(limits.idle_timeout_seconds, left))
+        except TimeoutError:
+            if time.monotonic() >= deadline:
+                text = (
+                    f"the session reached its longest duration of {limits.max_session_seconds:g} s"
+                )
+                code = "session_expired"
+            else:
+                text = f"no event for {limits.idle_timeout_seconds:g} s: the session is closed"
+                code = "idle_timeout"
+            await link.send(error_event(text, code=code))
+            return
+        if message["type"] == "websocket.disconnect":
+            link.gone = True
+            return
+        try:
+            event = parse_frame(message.get("text"), message.get("bytes"), limits.max_frame_bytes)
+        except BadFrame as bad:
+            await link.send(bad.event)
+            continue
+        try:
+            await conversation.handle(event)
+        except Exception:  # a bug must not end the session or the server
+            log.exception("realtime event %s failed", event.get("type"))
+            await link.send(
+                error_event(
+                    "internal error; the server log has the details",
+                    code="internal_error",
+                    kind="server_error",
+                    event_id=event.get("event_id"),
+                )
+            )

@@ -120,7 +120,10 @@ def test_a_missing_or_wrong_key_is_refused(revoice_server: Server, key: str | No
 
     with pytest.raises(websockets.InvalidStatus) as refused:
         asyncio.run(main())
-    assert refused.value.response.status_code in (401, 403)  # refused before the handshake
+    # refused before the handshake, with OpenAI's error body (uvicorn sends denial responses)
+    assert refused.value.response.status_code == 401
+    error = json.loads(refused.value.response.body)["error"]
+    assert error["code"] == ("missing_api_key" if key is None else "invalid_api_key")
 
     async def wrong_subprotocol() -> None:
         async with connect(revoice_server, None, subprotocols=["openai-insecure-api-key.no"]):

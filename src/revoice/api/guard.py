@@ -66,7 +66,7 @@ class Guard:
             refusal = self._authenticate(scope, headers)
             if refusal is not None:
                 if scope["type"] == "websocket":
-                    await send({"type": "websocket.close", "code": 1008, "reason": refusal[1]})
+                    await _deny_websocket(scope, send, error_body(401, refusal[1], code=refusal[0]))
                 elif path.startswith("/v1") or not _wants_html(scope, headers):
                     await _reply(send, 401, error_body(401, refusal[1], code=refusal[0]))
                 else:
@@ -266,6 +266,22 @@ async def _reply(
         headers.append((b"www-authenticate", b"Bearer"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
+
+
+async def _deny_websocket(scope: Scope, send: Send, body: dict[str, Any]) -> None:
+    """Refuse a WebSocket handshake: a 401 with OpenAI's error body where the server can send
+    one (the ASGI denial-response extension), else a policy-violation close (HTTP 403)."""
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    data = json.dumps(body).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(data)).encode()),
+        (b"www-authenticate", b"Bearer"),
+    ]
+    await send({"type": "websocket.http.response.start", "status": 401, "headers": headers})
+    await send({"type": "websocket.http.response.body", "body": data})
 
 
 async def _html(send: Send, status: int, page: str) -> None:

@@ -38,6 +38,7 @@ def _number(digits: str) -> str:
 def normalize(text: str) -> str:
     """Lower case, words only: hyphens split words, digits become words, titles spelled out."""
     text = unicodedata.normalize("NFC", text).lower()
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 29,340 and 29340 are one number
     text = re.sub(r"\d+", lambda m: f" {_number(m.group())} ", text)
     text = re.sub(r"[-–—]", " ", text)
     text = re.sub(r"[^\w\s']", " ", text)

@@ -29,8 +29,14 @@ def _events(http: TestClient, data: bytes, **fields: Any) -> list[dict[str, Any]
 
 
 def _long(clips: list[Clip]) -> bytes:
+    """The prose clips (LibriVox, "forever", "go forward") with 1 s pauses, about 40 s.
+
+    The card and digit fragments ("5, 5 8 of spades") are left out of this round trip: since
+    recognition stopped dropping them, they are in the transcript, and Kokoro's reading of
+    them is what Whisper mishears (a TTS weakness of its own, not what this test checks).
+    """
     parts: list[Audio] = []
-    for clip in clips:
+    for clip in [c for c in clips if not c.name.startswith(("cards", "tidigits"))]:
         parts += [clip.audio.resample(16000), Audio.silence(1.0, 16000)]
     return codecs.encode(Audio.concat(parts), "wav")
 

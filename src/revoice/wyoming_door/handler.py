@@ -166,6 +166,7 @@ class RevoiceHandler(AsyncEventHandler):
         self.settings = door.runtime.settings
         self._transcribe: Transcribe | None = None
         self._recording: _Recording | None = None
+        self._draining = False
         self._stream: _TextStream | None = None
 
     async def run(self) -> None:
@@ -189,9 +190,23 @@ class RevoiceHandler(AsyncEventHandler):
 
     async def handle_event(self, event: Event) -> bool:
         """Handle one event; False closes the connection (after an `error`)."""
+        if self._draining:  # the rest of a recording refused as too long: read, then close
+            if AudioChunk.is_type(event.type):
+                return True
+            self._draining = False
+            return False
         try:
             await self._dispatch(event)
             return True
+        except InputTooLarge as exc:
+            await self._refuse(exc)
+            if AudioChunk.is_type(event.type):
+                # a client streaming from a microphone is still sending: take the rest of the
+                # recording (unread) and close after its audio-stop, so it reads the error
+                # instead of a reset connection
+                self._recording = None
+                self._draining = True
+                return True
         except RevoiceError as exc:
             await self._refuse(exc)
         except OSError:

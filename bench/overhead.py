@@ -6,7 +6,9 @@ in-process worker (the Pipeline, driven over a pipe) and a bare faster-whisper w
 (speaches' recipe: `WhisperModel(..., compute_type="int8").transcribe(vad_filter=True)`).
 Requests alternate between the paths; CPU seconds are the serving process's own (from /proc).
 The thread policy (`OMP_WAIT_POLICY`, see revoice.threads) is a property of a process, so the
-old busy-waiting default runs as a second server and worker.
+old default (OpenMP's own: an empty OMP_WAIT_POLICY, which revoice leaves alone) runs as a
+second server. (OMP_WAIT_POLICY=ACTIVE is not used here: its idle threads spin without end
+and would slow every other path of the benchmark.)
 """
 
 from __future__ import annotations
@@ -181,8 +183,9 @@ def server_overhead(home: Path, rounds: int, log: Path) -> Table:
             )
     table.notes.append(
         f"{rounds} requests per path, alternating; CPU seconds of the serving process. "
-        "'before' is a revoice serve with OMP_WAIT_POLICY=ACTIVE, the busy-waiting default "
-        "this release turns off (revoice.threads); 'quiet' has no other load than the benchmark."
+        "'before' is a revoice serve with OpenMP's own default (threads spin a while after "
+        "each step), as before revoice.threads set passive waiting; 'quiet' has no other load "
+        "than the benchmark."
     )
     table.notes.append(_concurrency(home, log))
     return table
@@ -194,14 +197,14 @@ def _measure(
     files = {"file": ("a.wav", CLIP.read_bytes(), "audio/wav")}
     with (
         _server(home, "PASSIVE", log) as (url, pid),
-        _server(home, "ACTIVE", log) as (old_url, old_pid),
+        _server(home, "", log) as (old_url, old_pid),
     ):
         pipeline, bare = Worker("pipeline", home, "PASSIVE"), Worker("bare", home, "PASSIVE")
         paths: dict[str, Callable[[], tuple[float, float]]] = {
             "revoice HTTP (threads wait passively: now)": lambda: _http(
                 url, pid, "/v1/audio/transcriptions", files=files
             ),
-            "revoice HTTP (threads spin: before)": lambda: _http(
+            "revoice HTTP (OpenMP's default spin: before)": lambda: _http(
                 old_url, old_pid, "/v1/audio/transcriptions", files=files
             ),
             "Pipeline.transcribe in process": lambda: pipeline(path=str(CLIP)),

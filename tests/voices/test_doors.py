@@ -98,11 +98,18 @@ def test_api_create_preview_use_delete(
         )
         ratio = median_f0(codecs.decode(preview.content)) / median_f0(codecs.decode(base.content))
         assert 1.2 <= ratio <= 1.32
-        spoken = client.post(
-            "/v1/audio/speech",
-            json={"model": "tts-1", "voice": "bright", "input": "Hello.", "response_format": "wav"},
+        # the OpenAI speech endpoint applies the voice's pitch too (it used to skip the Pipeline)
+        said = "The quick brown fox jumps over the lazy dog."
+        spoken, plain = (
+            client.post(
+                "/v1/audio/speech",
+                json={"model": "tts-1", "voice": v, "input": said, "response_format": "wav"},
+            )
+            for v in ("bright", "english-female")
         )
-        assert spoken.status_code == 200
+        assert spoken.status_code == 200 and plain.status_code == 200
+        ratio = median_f0(codecs.decode(spoken.content)) / median_f0(codecs.decode(plain.content))
+        assert 1.2 <= ratio <= 1.32, ratio
         bad = client.post(
             "/v1/audio/voices", json={"id": "x", "voice": "english-female", "formant": 3}
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import shutil
 
 import httpx
 import openai
@@ -24,7 +25,10 @@ VOICES = {"english-male-1": 22050, "english-female": 24000}
 #: how close two syntheses' durations are: Kokoro says a text the same way every time; Piper's
 #: duration predictor samples noise (up to 4 % apart here). pcm at the voice's rate played at
 #: 24 kHz would be 8.1 % short (22,050 / 24,000)
-SAME = {"english-male-1": 0.05, "english-female": 0.01}
+SAME = {"english-male-1": 0.05, "english-female": 0.01, "flite/slt": 0.01}
+#: deterministic voices whose rate is not 24 kHz's and voices that are (for voice to voice,
+#: whose longer speech makes Piper's spread too wide to tell a wrong rate from noise)
+EXACT = {"flite/slt": 16000, "english-female": 24000}
 
 
 def http(server: Server) -> httpx.Client:
@@ -58,8 +62,10 @@ def test_pcm_is_24_khz_and_lasts_as_long_as_the_wav(server: Server, voice: str) 
     assert at_native.duration == pytest.approx(reference.duration, rel=SAME[voice])
 
 
-@pytest.mark.parametrize("voice", list(VOICES))
+@pytest.mark.parametrize("voice", list(EXACT))
 def test_voice_to_voice_pcm_is_24_khz(server: Server, voice: str) -> None:
+    if voice.startswith("flite/") and shutil.which("flite") is None:
+        pytest.skip("flite is not installed (Debian package `flite`; make test installs it)")
     with http(server) as client:
         replies = {
             fmt: client.post(

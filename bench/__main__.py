@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import chart, knobs, load, overhead, scaling, sections
+from bench import chart, knobs, load, overhead, realtime, scaling, sections
 from bench.harness import Table, machine, peak_rss_mb
 from revoice.config import Settings
 from revoice.pipeline import Pipeline
@@ -18,6 +18,7 @@ from tests.helpers import human_clips
 
 
 def plan(quick: bool, home: Path, out: Path) -> list[tuple[str, Callable[[], Table]]]:
+    out = _logs(out)  # the servers' logs: bench/logs/<name>.<what>.log, not beside the tables
     pipeline = Pipeline(Settings(home=home, voices=home / "none.toml"))
     clips = human_clips()
     voices = (
@@ -43,11 +44,23 @@ def plan(quick: bool, home: Path, out: Path) -> list[tuple[str, Callable[[], Tab
             "transcribe overhead",
             lambda: sections.asr_overhead(pipeline, clips[0].audio, 2 if quick else 5),
         ),
+        ("encoder window", lambda: sections.encoder_window(home, clips)),
+        ("language detection", lambda: sections.language_detection(pipeline, clips)),
         (
             "server overhead",
             lambda: overhead.server_overhead(
                 home, 3 if quick else 7, out.with_suffix(".overhead.log")
             ),
+        ),
+        (
+            "door overhead",
+            lambda: overhead.door_overhead(
+                home, 3 if quick else 7, out.with_suffix(".overhead.log")
+            ),
+        ),
+        (
+            "realtime",
+            lambda: realtime.section(home, out.with_suffix(".realtime.log"), quick),
         ),
         ("text to speech", lambda: sections.tts(pipeline, voices)),
         (
@@ -104,6 +117,13 @@ def plan(quick: bool, home: Path, out: Path) -> list[tuple[str, Callable[[], Tab
             ),
         ]
     return steps
+
+
+def _logs(out: Path) -> Path:
+    """Where the logs of a run writing `out` go (their names are `out`'s, with a suffix)."""
+    logs = Path(__file__).parent / "logs"
+    logs.mkdir(exist_ok=True)
+    return logs / out.name
 
 
 def main(argv: list[str] | None = None) -> int:

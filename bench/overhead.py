@@ -52,6 +52,15 @@ elif mode == "speak":
     from revoice.audio import Audio
     def run(text):
         return Audio.concat(pipeline.speak(text, "english-male-1")).duration
+elif mode == "convert":
+    from revoice.audio import Audio
+    def run(audio):
+        return Audio.concat(list(pipeline.convert(audio, "english-male-1").speech)).duration
+elif mode == "convert_live":
+    from revoice.audio import Audio
+    def run(audio):
+        live = pipeline.convert_live(audio, "english-male-1")
+        return sum(e.duration for e in live.events() if isinstance(e, Audio))
 else:
     def run(audio):
         return pipeline.transcribe(audio).text
@@ -110,14 +119,16 @@ class Worker:
 
 
 @contextmanager
-def _server(home: Path, policy: str, log: Path) -> Iterator[tuple[str, int]]:
+def _server(
+    home: Path, policy: str, log: Path, extra: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
     port = free_port()
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "revoice", "serve", "--port", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=_env(home, policy),
+            env={**_env(home, policy), **(extra or {})},
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -160,6 +171,42 @@ def _http(url: str, pid: int, path: str, **kwargs: object) -> tuple[float, float
         return time.perf_counter() - start, _cpu(pid) - cpu
 
 
+Samples = dict[str, list[tuple[float, float]]]
+
+
+def _ratio_rows(
+    table: Table, results: Samples, base_of: Callable[[str], str], contended: bool
+) -> None:
+    """A row per path: median wall and CPU seconds, and both against the path it is
+    compared with."""
+    for name, samples in results.items():
+        base = results[base_of(name)]
+        wall = statistics.median(w for w, _ in samples)
+        cpu = statistics.median(c for _, c in samples)
+        table.add(
+            "2 busy processes" if contended else "quiet",
+            name,
+            wall,
+            cpu,
+            f"{wall / statistics.median(w for w, _ in base):.2f}",
+            f"{cpu / statistics.median(c for _, c in base):.2f}",
+        )
+
+
+def _alternate(
+    paths: dict[str, Callable[[], tuple[float, float]]], rounds: int, contended: bool
+) -> Samples:
+    """Each path once to warm it, then `rounds` rounds of every path in turn."""
+    for run in paths.values():
+        run()
+    results: Samples = {name: [] for name in paths}
+    with _competing_load(contended):
+        for _ in range(rounds):
+            for name, run in paths.items():
+                results[name].append(run())
+    return results
+
+
 def server_overhead(home: Path, rounds: int, log: Path) -> Table:
     table = Table(
         "Server overhead (transcription, librivox-0870, 7 s, Whisper base int8)",
@@ -167,20 +214,7 @@ def server_overhead(home: Path, rounds: int, log: Path) -> Table:
     )
     for contended in (False, True):
         results = _measure(home, log, contended, rounds)
-        base = results["Pipeline.transcribe in process"]
-        base_wall = statistics.median(w for w, _ in base)
-        base_cpu = statistics.median(c for _, c in base)
-        for name, samples in results.items():
-            wall = statistics.median(w for w, _ in samples)
-            cpu = statistics.median(c for _, c in samples)
-            table.add(
-                "2 busy processes" if contended else "quiet",
-                name,
-                wall,
-                cpu,
-                f"{wall / base_wall:.2f}",
-                f"{cpu / base_cpu:.2f}",
-            )
+        _ratio_rows(table, results, lambda _: "Pipeline.transcribe in process", contended)
     table.notes.append(
         f"{rounds} requests per path, alternating; CPU seconds of the serving process. "
         "'before' is a revoice serve with OpenMP's own default (threads spin a while after "
@@ -211,13 +245,7 @@ def _measure(
             "bare faster-whisper (speaches' recipe)": lambda: bare(path=str(CLIP)),
         }
         try:
-            for run in paths.values():
-                run()  # warm
-            results: dict[str, list[tuple[float, float]]] = {name: [] for name in paths}
-            with _competing_load(contended):
-                for _ in range(rounds):
-                    for name, run in paths.items():
-                        results[name].append(run())
+            results = _alternate(paths, rounds, contended)
         finally:
             pipeline.close()
             bare.close()
@@ -251,3 +279,98 @@ def _concurrency(home: Path, log: Path) -> str:
         f"another: throughput ratio {sequential / together:.2f}; latency per request in order "
         f"of arrival: {shown} s."
     )
+
+
+SPEECH_TEXT = (
+    "It was the best of times, it was the worst of times. The rest of the passage follows in "
+    "the same voice, sentence after sentence."
+)
+
+
+def door_overhead(home: Path, rounds: int, log: Path) -> Table:
+    """Speech and voice to voice: each door against the Pipeline call it makes, in process."""
+    table = Table(
+        "Server overhead (speech and voice to voice, english-male-1, librivox-0870 7 s)",
+        ["load", "path", "median s", "median CPU-s", "x in process (s)", "x in process (CPU)"],
+    )
+    for contended in (False, True):
+        results, pairs = _measure_doors(home, log, contended, rounds)
+        _ratio_rows(table, results, pairs.__getitem__, contended)
+    table.notes.append(
+        f"{rounds} requests per path, alternating; CPU seconds of the serving process; the whole "
+        "answer read (wav). Each door is compared with the Pipeline call it makes: "
+        "`/v1/audio/speech` with `Pipeline.speak`, `/v1/audio/voice-to-voice` with "
+        "`Pipeline.convert`, the page's `/convert` (gradio_client, transcribe step) with "
+        "`Pipeline.convert_live` (the page speaks each sentence as it is heard)."
+    )
+    return table
+
+
+def _measure_doors(
+    home: Path, log: Path, contended: bool, rounds: int
+) -> tuple[dict[str, list[tuple[float, float]]], dict[str, str]]:
+    from gradio_client import Client, handle_file
+
+    files = {"file": ("a.wav", CLIP.read_bytes(), "audio/wav")}
+    speech = {
+        "model": "tts-1",
+        "voice": "english-male-1",
+        "input": SPEECH_TEXT,
+        "response_format": "wav",
+    }
+    with _server(home, "PASSIVE", log) as (url, pid):
+        speak = Worker("speak", home, "PASSIVE")
+        convert, live = Worker("convert", home, "PASSIVE"), Worker("convert_live", home, "PASSIVE")
+        page = Client(url + "/", verbose=False)
+
+        def page_convert() -> tuple[float, float]:
+            cpu, start = _cpu(pid), time.perf_counter()
+            page.predict(
+                handle_file(str(CLIP)),
+                "english-male-1",
+                "auto",
+                "transcribe",
+                1.0,
+                "",
+                api_name="/convert",
+            )
+            return time.perf_counter() - start, _cpu(pid) - cpu
+
+        paths: dict[str, Callable[[], tuple[float, float]]] = {
+            "speech: HTTP /v1/audio/speech": lambda: _http(
+                url, pid, "/v1/audio/speech", json=speech
+            ),
+            "speech: Pipeline.speak in process": lambda: speak(text=SPEECH_TEXT),
+            "voice to voice: HTTP /v1/audio/voice-to-voice": lambda: _http(
+                url,
+                pid,
+                "/v1/audio/voice-to-voice",
+                files=files,
+                data={"voice": "english-male-1", "response_format": "wav"},
+            ),
+            "voice to voice: Pipeline.convert in process": lambda: convert(path=str(CLIP)),
+            "voice to voice: page /convert (gradio_client)": page_convert,
+            "voice to voice: Pipeline.convert_live in process": lambda: live(path=str(CLIP)),
+        }
+        pairs = {
+            "speech: HTTP /v1/audio/speech": "speech: Pipeline.speak in process",
+            "speech: Pipeline.speak in process": "speech: Pipeline.speak in process",
+            "voice to voice: HTTP /v1/audio/voice-to-voice": (
+                "voice to voice: Pipeline.convert in process"
+            ),
+            "voice to voice: Pipeline.convert in process": (
+                "voice to voice: Pipeline.convert in process"
+            ),
+            "voice to voice: page /convert (gradio_client)": (
+                "voice to voice: Pipeline.convert_live in process"
+            ),
+            "voice to voice: Pipeline.convert_live in process": (
+                "voice to voice: Pipeline.convert_live in process"
+            ),
+        }
+        try:
+            results = _alternate(paths, rounds, contended)
+        finally:
+            for worker in (speak, convert, live):
+                worker.close()
+    return results, pairs

@@ -170,3 +170,136 @@ def _human_recording(clips: list[Clip], seconds: float) -> Audio:
     once = Audio.concat(parts).samples
     reps = int(seconds * 16000 // len(once)) + 1
     return Audio(np.tile(once, reps)[: int(seconds * 16000)], 16000)
+
+
+def encoder_window(home: Path, clips: list[Clip]) -> Table:
+    """Whisper's encoder on 30 s of padding (faster-whisper's way) vs the speech's own length
+    (at least `asr.min_window_seconds`): WER and cost on the same clips, in one process."""
+    import resource
+
+    from revoice.config import ASRSettings, Settings
+
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    table = Table(
+        "Whisper's encoder window (Whisper base, human clips, language detected)",
+        ["window", "WER", "wall s", "CPU-s", "x 30 s (wall)", "x 30 s (CPU)"],
+    )
+    rows = []
+    for window in (30.0, 10.0, 5.0):
+        settings = Settings(
+            home=home, voices=home / "none.toml", asr=ASRSettings(min_window_seconds=window)
+        )
+        pipeline = Pipeline(settings)
+        pipeline.transcribe(clips[0].audio)  # load and warm
+        spent, started = cpu(), time.perf_counter()
+        hyps = [pipeline.transcribe(c.audio).text for c in clips]
+        rows.append(
+            (
+                window,
+                wer([c.transcript for c in clips], hyps),
+                time.perf_counter() - started,
+                cpu() - spent,
+            )
+        )
+    for window, rate, wall, used in rows:
+        label = "30 s (padded: faster-whisper)" if window == 30 else f"own length, >= {window:g} s"
+        table.add(label, rate, wall, used, f"{wall / rows[0][2]:.2f}", f"{used / rows[0][3]:.2f}")
+    audio = sum(c.audio.duration for c in clips)
+    table.notes.append(
+        f"{len(clips)} clips, {audio:.0f} s of audio, one after another; language detected on "
+        "the same window as the transcription. The default is 10 s "
+        "(`REVOICE_ASR__MIN_WINDOW_SECONDS`): at 5 s, Kokoro's synthetic English and Hindi "
+        "were misheard in the round-trip tests."
+    )
+    return table
+
+
+#: Hindi sentences for language detection, spoken by the Hindi presets
+_HINDI_LID = (
+    "मेरा नाम राम है। मैं दिल्ली में रहता हूँ।",
+    "आज मौसम बहुत अच्छा है और हम पार्क में घूमने जा रहे हैं।",
+    "कृपया मुझे कल सुबह फ़ोन कीजिए।",
+)
+
+
+def language_detection(pipeline: Pipeline, clips: list[Clip], rounds: int = 3) -> Table:
+    """Whisper's language identification on 30 s of padding (faster-whisper's way) vs the
+    speech's own encoder window (revoice's): the language found, how sure, and the time, on
+    the same audio side by side; then a whole voice to voice with each."""
+    from revoice.asr import faster_whisper as fw
+
+    asr = pipeline.models.asr()
+    asr.load()
+    model = asr._model  # type: ignore[attr-defined]
+
+    def detect(samples: np.ndarray, padded: bool) -> tuple[str, float, float]:
+        fw._full_window.on = padded
+        try:
+            started = time.perf_counter()
+            for _ in range(rounds):
+                language, probability, _ = model.detect_language(samples[: 30 * 16000])
+            return str(language), float(probability), (time.perf_counter() - started) / rounds
+        finally:
+            fw._full_window.on = False
+
+    inputs = [(c.name, c.audio) for c in clips]
+    for voice in ("hindi-female-2", "hindi-male-1"):
+        for i, text in enumerate(_HINDI_LID):
+            inputs.append((f"{voice} (Hindi {i + 1})", Audio.concat(pipeline.speak(text, voice))))
+    table = Table(
+        "Language detection: Whisper's 30 s window vs the speech's own (Whisper base)",
+        ["audio", "s", "30 s: language (p)", "30 s: s", "own: language (p)", "own: s"],
+    )
+    same, padded_times, own_times = 0, [], []
+    for name, audio in inputs:
+        samples = audio.resample(16000).samples
+        a, b = detect(samples, True), detect(samples, False)
+        same += a[0] == b[0]
+        padded_times.append(a[2])
+        own_times.append(b[2])
+        table.add(name, audio.duration, f"{a[0]} ({a[1]:.2f})", a[2], f"{b[0]} ({b[1]:.2f})", b[2])
+    table.notes.append(
+        f"{len(inputs)} inputs ({len(clips)} human English clips, {len(inputs) - len(clips)} "
+        f"Kokoro Hindi sentences), each detected {rounds} times per window: the same language "
+        f"in {same} of {len(inputs)}; median {statistics.median(padded_times):.3f} s against "
+        f"{statistics.median(own_times):.3f} s "
+        f"(x{statistics.median(own_times) / statistics.median(padded_times):.2f}). revoice "
+        "detects on the speech's own window (at least 10 s). Hindi probabilities are low "
+        "either way, which is why a Hindi voice's language wins unless English is sure "
+        "(asr.base.settle_language)."
+    )
+    clip = clips[0]
+    original = fw.FasterWhisperTranscriber._detect
+
+    def padded_detect(self: object, speech: np.ndarray) -> tuple[str, float]:
+        fw._full_window.on = True
+        try:
+            return original(self, speech)  # type: ignore[arg-type]
+        finally:
+            fw._full_window.on = False
+
+    def convert() -> float:
+        started = time.perf_counter()
+        Audio.concat(list(pipeline.convert(clip.audio, "english-male-1").speech))
+        return time.perf_counter() - started
+
+    times: dict[str, list[float]] = {"30 s": [], "own": []}
+    try:
+        for i in range(8):
+            for key, method in (("30 s", padded_detect), ("own", original)):
+                fw.FasterWhisperTranscriber._detect = method  # type: ignore[method-assign]
+                spent = convert()
+                if i:  # the first round warms up
+                    times[key].append(spent)
+    finally:
+        fw.FasterWhisperTranscriber._detect = original  # type: ignore[method-assign]
+    slow, quick = statistics.median(times["30 s"]), statistics.median(times["own"])
+    table.notes.append(
+        f"Voice to voice of {clip.name} ({clip.audio.duration:.1f} s, english-male-1, language "
+        f"detected), in process, 7 alternating runs each: {slow:.3f} s with detection on 30 s, "
+        f"{quick:.3f} s on the speech's own window (x{quick / slow:.2f})."
+    )
+    return table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
@@ -10,6 +11,20 @@ import pytest
 from revoice.config import Settings
 from revoice.pipeline import Pipeline
 from tests.helpers import Clip, human_clips
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No REVOICE_* setting of the shell that runs the suite reaches a test, and nothing a
+    test does lands in the real home directory (HOME, the XDG cache): the suite runs the same
+    on every machine. Tests that want a setting set it themselves."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith("REVOICE_")]:
+            patch.delenv(name)
+        home = tmp_path_factory.mktemp("home")
+        patch.setenv("HOME", str(home))
+        patch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+        yield
 
 
 @pytest.fixture(scope="session")

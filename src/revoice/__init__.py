@@ -1,4 +1,9 @@
-"""revoice: transcribe a recording and speak it again in a voice you choose, offline."""
+"""revoice: transcribe a recording and speak it again in a voice you choose, offline.
+
+The package's face: `Pipeline` (what every door calls), `Settings`, `Audio`, and three
+shortcuts that read the environment's settings when given none: `load_asr`, `load_tts` and
+`catalogue` (the voice catalogue; `revoice.voices` is the module).
+"""
 
 from __future__ import annotations
 
@@ -26,10 +31,10 @@ def load_tts(engine: str = "kokoro", settings: Settings | None = None) -> Synthe
     return ModelCache(settings or Settings()).tts(engine)
 
 
-def voices(settings: Settings | None = None) -> Catalogue:
+def catalogue(settings: Settings | None = None) -> Catalogue:
     """The voice catalogue: shipped voices, the seed presets and the user's own."""
     cfg = settings or Settings()
     return Catalogue.load(cfg.voices, cfg)
 
 
-__all__ = ["Audio", "Pipeline", "Settings", "__version__", "load_asr", "load_tts", "voices"]
+__all__ = ["Audio", "Pipeline", "Settings", "__version__", "catalogue", "load_asr", "load_tts"]

@@ -75,17 +75,58 @@ def decode(
             raise AudioDecodeError("the audio file is empty (0 bytes)")
         return _decode_bytes(io.BytesIO(source), max_seconds, timeout)
     if isinstance(source, str | Path):
-        path = Path(source)
-        if not path.is_file():
-            raise AudioDecodeError(f"no such audio file: {path}")
-        if path.stat().st_size == 0:
-            raise AudioDecodeError(f"the audio file is empty (0 bytes): {path}")
-        try:
-            with path.open("rb") as handle:
-                return _decode_bytes(handle, max_seconds, timeout)
-        except AudioDecodeError as exc:
-            raise AudioDecodeError(f"{exc}: {path}") from None
+        return _decode_path(Path(source), max_seconds, timeout)
     return _decode_bytes(source, max_seconds, timeout)
+
+
+def unreadable(path: Path) -> str | None:
+    """Why `path` cannot be read as an input file ("no such file or directory", "it is a
+    directory", ...), in the words every command uses; None when it can be opened."""
+    if not path.exists():
+        return "no such file or directory"
+    if path.is_dir():
+        return "it is a directory, not a file"
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        return (exc.strerror or str(exc)).lower()
+    return None
+
+
+def _decode_path(path: Path, max_seconds: float | None, timeout: float) -> Audio:
+    """A file's audio; every failure says `cannot read PATH: why`."""
+    reason = unreadable(path)
+    if reason is None and path.stat().st_size == 0:
+        reason = "it is empty (0 bytes)"
+    if reason is not None:
+        raise AudioDecodeError(f"cannot read {path}: {reason}")
+    try:
+        with path.open("rb") as handle:
+            return _decode_bytes(handle, max_seconds, timeout)
+    except AudioDecodeError as exc:
+        if _is_text(path):
+            error = AudioDecodeError(
+                f"cannot read {path}: it is a text file, not a readable audio file"
+            )
+            error.text_file = True
+            raise error from None
+        raise AudioDecodeError(f"cannot read {path}: {exc}") from None
+    except OSError as exc:
+        raise AudioDecodeError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _is_text(path: Path) -> bool:
+    """Whether the file starts like text (UTF-8, no control bytes but white space)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    text = head.decode("utf-8", errors="ignore")  # a character cut at 4096 bytes: dropped
+    if not text or len(text.encode("utf-8")) < len(head) - 3:
+        return False
+    return all(ch.isprintable() or ch in "\t\n\r\f" for ch in text)
 
 
 def _decode_bytes(source: BinaryIO, max_seconds: float | None, timeout: float) -> Audio:
@@ -307,21 +348,23 @@ FORMATS: dict[str, Format] = {
     "opus": Format("opus", "ogg", "libopus", "audio/ogg", ".opus", _OPUS_RATES),
     "ogg": Format("ogg", "ogg", "libopus", "audio/ogg", ".ogg", _OPUS_RATES),
     "aac": Format("aac", "adts", "aac", "audio/aac", ".aac"),
+    # AAC in MP4 (iTunes' .m4a), fragmented: written in order, without seeking back, so it
+    # streams like the others; players, browsers and FFmpeg read it as any .m4a
+    "m4a": Format("m4a", "ipod", "aac", "audio/mp4", ".m4a"),
     # OpenAI's pcm is 24 kHz whatever the voice (clients play it at 24 kHz); pcm_native is
     # the voice's own rate (GET /v1/audio/voices tells it, as does X-Revoice-Sample-Rate)
     "pcm": Format("pcm", None, None, "audio/pcm", ".pcm", (24000,)),
     "pcm_native": Format("pcm_native", None, None, "audio/pcm", ".pcm"),
 }
 
-#: file suffixes the CLI accepts for output, and the format each one means
-SUFFIXES: dict[str, str] = {
-    ".wav": "wav",
-    ".flac": "flac",
-    ".mp3": "mp3",
-    ".ogg": "ogg",
-    ".opus": "opus",
-    ".aac": "aac",
-    ".pcm": "pcm",
+#: file suffixes the CLI accepts for output, and the format each one means (a suffix two
+#: formats share means the first: .pcm is OpenAI's 24 kHz pcm)
+SUFFIXES: dict[str, str] = {}
+for _name, _format in FORMATS.items():
+    SUFFIXES.setdefault(_format.suffix, _name)
+#: muxer options: MP4 as fragments of about a second, each complete when written
+_MUX_OPTIONS = {
+    "ipod": {"movflags": "frag_keyframe+empty_moov+default_base_moof", "frag_duration": "1000000"}
 }
 
 
@@ -403,7 +446,9 @@ class StreamEncoder:
     def _open(self) -> None:
         fmt = self.format
         assert fmt.container and fmt.codec
-        self._container = av.open(self._sink, mode="w", format=fmt.container)
+        self._container = av.open(
+            self._sink, mode="w", format=fmt.container, options=_MUX_OPTIONS.get(fmt.container)
+        )
         stream = self._container.add_stream(fmt.codec, rate=self.sample_rate)
         assert isinstance(stream, av.audio.stream.AudioStream)
         stream.layout = "mono"

@@ -41,6 +41,14 @@ class ASRSettings(BaseModel):
         description="when streaming, decode about this much of the first speech on its own "
         "(cut at a pause) so the first words come back early; 0 = off",
     )
+    min_window_seconds: float = Field(
+        10.0,
+        ge=1,
+        le=30,
+        description="Whisper's encoder sees each piece of speech at its own length, at least "
+        "this long, instead of padded with silence to 30 s (its cost grows with the square of "
+        "the window: a few seconds of speech encode many times faster); 30 = always 30 s",
+    )
     allow_download: bool = Field(
         False, description="let faster-whisper fetch a named model from the Hugging Face hub"
     )
@@ -78,7 +86,8 @@ class BarkSettings(BaseModel):
     voices: Literal["auto", "on", "off"] = Field(
         "auto",
         description="list the 130 Bark v2 presets in the voice catalogue; 'auto' = when the "
-        "bark extra (torch, transformers) is installed",
+        "bark extra (torch, transformers) is installed and Bark's weights are here (the model "
+        "directory, the Hugging Face cache, or downloading allowed)",
     )
     seed_presets: bool = Field(
         False,
@@ -189,8 +198,23 @@ class WyomingSettings(BaseModel):
 class RealtimeSettings(BaseModel):
     """The live door, `/v1/realtime` (OpenAI Realtime over WebSocket): limits per session."""
 
-    max_sessions: int = Field(
-        4, ge=1, le=256, description="sessions open at once; a new one past this is refused"
+    max_sessions: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="sessions open at once; a new one past this is refused (1013, "
+        "session_limit_reached) rather than every session falling behind. Unset = one per CPU "
+        "core: 2 cores hold 2 sessions in real time (p95 end of speech to first audio 0.7 s), "
+        "a third made it 1.3-2.2 s and a fourth 3.7-4.6 s (BENCHMARKS.md)",
+    )
+    max_lag_seconds: float = Field(
+        1.5,
+        gt=0,
+        description="below the cap, a new session is refused too (1013, session_limit_reached) "
+        "while the open ones are behind: when the median time from the end of a turn to its "
+        "transcript, over the last minute's turns (at least two), is longer than this. On 2 "
+        "cores, end of speech to first audio (which includes it) had p95 0.72 s with 2 "
+        "sessions and 1.3-2.2 s with 3 (BENCHMARKS.md)",
     )
     max_session_seconds: float = Field(
         1800.0, gt=0, description="a session is closed (with an error event) after this long"
@@ -212,6 +236,16 @@ class RealtimeSettings(BaseModel):
         ge=0,
         description="how often the growing speech is transcribed again for partial "
         "transcripts while the person speaks; 0 = no partials",
+    )
+    beam_size: int = Field(
+        1,
+        ge=1,
+        le=10,
+        description="beam width of an English turn's last pass, the one that starts at a pause "
+        "and ends the turn (partial passes and other languages use asr.beam_size: partial "
+        "words become final once two agree, and greedy partials agreed on the same mistake). "
+        "Greedy kept the English WER in 0.79x the time; Hindi CER went from 0.39 to 2.08 "
+        "(BENCHMARKS.md, ASR knobs)",
     )
     partial_window_seconds: float = Field(
         12.0,
@@ -322,6 +356,14 @@ class Settings(BaseSettings):
         None,
         description="when set, every door but /health needs it: `Authorization: Bearer <key>`, "
         "or a sign-in on the page (REVOICE_API_KEY)",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="names clients may reach the server by (the Host header) besides IP "
+        "addresses, localhost and this machine's own names, which always work. A JSON list: "
+        'e.g. ["revoice.example.org", ".home.arpa"] (a leading dot allows subdomains), or ["*"] '
+        "for any name. Other names are refused, which stops DNS-rebinding pages "
+        "(REVOICE_ALLOWED_HOSTS)",
     )
     asr: ASRSettings = Field(default_factory=ASRSettings)
     tts: TTSSettings = Field(default_factory=TTSSettings)

@@ -20,6 +20,7 @@ from typing import Any
 import tomlkit
 import tomlkit.exceptions
 
+from revoice import storage
 from revoice import text as textsplit
 from revoice.errors import InvalidOption, UnknownVoice, VoiceConfigError, VoiceExists
 from revoice.types import Voice
@@ -58,11 +59,22 @@ def _write(path: Path, document: tomlkit.TOMLDocument) -> None:
 def restore(path: Path, content: bytes) -> None:
     """Write the file's bytes atomically (a temp file renamed over it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as exc:
+        if storage.is_full(exc):
+            raise storage.full_error(exc, f"the voices file {path.name}") from None
+        raise
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        if storage.is_full(exc):  # the old file is untouched: only the temp file is lost
+            raise storage.full_error(exc, f"the voices file {path.name}") from None
+        raise
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -95,6 +95,32 @@ def hub_offline() -> bool:
     )
 
 
+def hub_cache() -> Path:
+    """The Hugging Face cache's hub folder, as huggingface_hub finds it (without importing
+    it): HF_HUB_CACHE, else HF_HOME/hub, else the XDG cache's huggingface/hub."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    if os.environ.get("HF_HOME"):
+        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache).expanduser() / "huggingface" / "hub"
+
+
+def weights_here(name: str, allow_download: bool) -> bool:
+    """Whether model `name` can load now, as `weights_dir` would find it: a directory, a
+    snapshot in the Hugging Face cache, or allowed to be downloaded. Cheap: no torch, no hub
+    client."""
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return True
+    if allow_download and not hub_offline():
+        return True
+    if name.count("/") != 1 or name.startswith((".", "~", "/")):
+        return False
+    snapshots = hub_cache() / f"models--{name.replace('/', '--')}" / "snapshots"
+    return snapshots.is_dir() and any((s / "config.json").is_file() for s in snapshots.iterdir())
+
+
 def weights_dir(
     name: str,
     *,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from revoice.audio import Audio
-from revoice.errors import InvalidOption
+from revoice.types import FORMANT, PITCH, VOLUME
 
 #: F0 search range for Praat's pitch analysis, wide enough for deep and high voices
 _MIN_F0, _MAX_F0 = 60.0, 600.0
@@ -29,12 +29,18 @@ class Effects:
     volume: float = 0.0
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.pitch) and -12.0 <= self.pitch <= 12.0):
-            raise InvalidOption("pitch must be between -12 and +12 semitones", "pitch")
-        if not (math.isfinite(self.formant) and 0.7 <= self.formant <= 1.4):
-            raise InvalidOption("formant must be a ratio between 0.7 and 1.4", "formant")
-        if not (math.isfinite(self.volume) and -30.0 <= self.volume <= 12.0):
-            raise InvalidOption("volume must be between -30 and +12 dB", "volume")
+        PITCH.check(self.pitch)
+        FORMANT.check(self.formant)
+        VOLUME.check(self.volume)
+
+    def on(self, base: Effects) -> Effects:
+        """These controls applied on top of `base`'s (a voice made from a voice that has its
+        own): semitones and decibels add, formant ratios multiply, each kept in its range."""
+        return Effects(
+            pitch=PITCH.clamp(base.pitch + self.pitch),
+            formant=FORMANT.clamp(base.formant * self.formant),
+            volume=VOLUME.clamp(base.volume + self.volume),
+        )
 
     @property
     def neutral(self) -> bool:

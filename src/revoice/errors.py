@@ -42,22 +42,57 @@ class UnknownName(RevoiceError):
     status = 404
 
     def __init__(
-        self, kind: str, name: str, valid: Iterable[str], param: str | None = None
+        self,
+        kind: str,
+        name: str,
+        valid: Iterable[str],
+        param: str | None = None,
+        also: Iterable[str] = (),
     ) -> None:
         choices = sorted(valid)
         shown = ", ".join(choices[:40]) + (
             f", ... ({len(choices)} in all)" if len(choices) > 40 else ""
         )
-        super().__init__(f"unknown {kind} {name!r}; valid {kind}s: {shown}")
+        #: the names it was most likely meant to be (of `valid`, and of `also`: aliases)
+        self.suggestions = close_matches(name, [*choices, *also])
+        #: " (did you mean 'x'?)", or "" when nothing is near
+        self.hint = ""
+        if self.suggestions:
+            self.hint = " (did you mean " + " or ".join(map(repr, self.suggestions)) + "?)"
+        super().__init__(f"unknown {kind} {name!r}{self.hint}; valid {kind}s: {shown}")
         self.name = name
         self.valid = choices
         self.param = param or kind
         self.code = f"unknown_{kind}"
 
 
+def close_matches(name: str, valid: list[str], n: int = 3) -> list[str]:
+    """The valid names `name` was most likely meant to be: the same name in another case or
+    the tail of a catalogue id ("jf_alpha" for "kokoro/jf_alpha"), else the nearest spellings
+    (difflib), only those as near as the nearest."""
+    import difflib
+
+    typed = name.strip().lower()
+    if not typed:
+        return []
+    exact = [v for v in valid if typed in (v.lower(), v.lower().rsplit("/", 1)[-1])]
+    if exact:
+        return [v for v in exact if v != name][:n]
+    scored = []
+    for v in valid:
+        tail = v.lower().rsplit("/", 1)[-1]
+        ratio = max(
+            difflib.SequenceMatcher(None, typed, form).ratio() for form in (v.lower(), tail)
+        )
+        if ratio >= 0.75:
+            scored.append((ratio, v))
+    scored.sort(key=lambda item: -item[0])
+    return [v for ratio, v in scored if ratio >= scored[0][0] - 0.05][:n]
+
+
 class UnknownVoice(UnknownName):
-    def __init__(self, name: str, valid: Iterable[str]) -> None:
-        super().__init__("voice", name, valid)
+    def __init__(self, name: str, valid: Iterable[str], also: Iterable[str] = ()) -> None:
+        super().__init__("voice", name, valid, also=also)
 
 
 class UnknownModel(UnknownName):
@@ -73,6 +108,8 @@ class AudioDecodeError(RevoiceError):
     status = 415
     code = "unsupported_audio"
     param = "file"
+    #: the file given as audio is text (the CLI then says how to speak a text file)
+    text_file = False
 
 
 class InputTooLarge(RevoiceError):
@@ -134,6 +171,13 @@ class OutputError(RevoiceError):
     """An output path cannot be written."""
 
     code = "output_error"
+
+
+class StorageFull(RevoiceError):
+    """The server's disk (temp dir, voices file, page cache) has no room: nothing was written."""
+
+    status = 507
+    code = "insufficient_storage"
 
 
 class BadEvent(RevoiceError):

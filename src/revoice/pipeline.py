@@ -7,27 +7,70 @@ the first sentence while the rest is still being made.
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from queue import Queue
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 from revoice import custom, effects
 from revoice import text as textsplit
-from revoice.asr.base import TranscriptStream
+from revoice.asr.base import TranscriptStream, settle_language
 from revoice.audio import Audio
 from revoice.config import Settings
 from revoice.effects import Effects
-from revoice.errors import InvalidOption
+from revoice.errors import InvalidOption, RevoiceError, UnknownVoice
 from revoice.likeness import Likeness, Matcher
 from revoice.models import ModelCache
 from revoice.types import Segment, SynthesisOptions, Task, TranscribeOptions, Transcript, Voice
-from revoice.voices import Catalogue
+from revoice.voices import OPENAI_VOICES, Catalogue
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 TextMode = Literal["none", "translate", "reply"]
 TEXT_MODES: tuple[TextMode, ...] = ("none", "translate", "reply")
+
+
+@dataclass(frozen=True)
+class ConversionOptions:
+    """What a voice-to-voice call asks for, the same from every door (page, API, CLI).
+
+    `task` says whether Whisper transcribes or translates to English (the one place
+    "translate" is spelled: `mode="translate"` is read as `task="translate"`); `mode` is the
+    text step, none (say what was heard) or reply (say an answer to it); `instruction`
+    rewrites what is said ("summarise", "make it formal")."""
+
+    voice: str | Voice | None = None
+    language: str | None = None
+    task: Task = "transcribe"
+    mode: TextMode = "none"
+    instruction: str | None = None
+    speed: float | None = None
+    model: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in TEXT_MODES:
+            raise InvalidOption(f"mode must be one of: {', '.join(TEXT_MODES)}", "mode")
+        TranscribeOptions(task=self.task)  # checks the task
+        if self.mode == "translate":
+            object.__setattr__(self, "task", "translate")
+            object.__setattr__(self, "mode", "none")
+        object.__setattr__(self, "instruction", (self.instruction or "").strip() or None)
+        SynthesisOptions(speed=self.speed)  # checks the speed
+
+    @property
+    def text_step(self) -> bool:
+        """Whether a text model writes what is said (a reply, or an instruction applied)."""
+        return self.mode == "reply" or self.instruction is not None
+
+    @property
+    def as_heard(self) -> bool:
+        """Whether it can be said while it is heard: with no text step, each sentence is
+        spoken as soon as it is transcribed."""
+        return not self.text_step
 
 
 @dataclass(frozen=True)
@@ -39,6 +82,18 @@ class Conversion:
     voice: Voice
     speech: Iterator[Audio]
     text: str = ""
+
+    def parts(self) -> Iterator[Segment | Iterator[Audio]]:
+        """The transcript's segments, then the speech (as LiveConversion.parts gives them)."""
+        yield from self.transcript.segments
+        yield self.speech
+
+    def events(self) -> Iterator[Segment | Audio]:
+        for part in self.parts():
+            if isinstance(part, Segment):
+                yield part
+            else:
+                yield from part
 
 
 class LiveConversion:
@@ -53,6 +108,11 @@ class LiveConversion:
         self.stream = stream
         self._speak = speak
         self._segments: list[Segment] = []
+
+    @property
+    def text(self) -> str:
+        """What is said: the words heard (no text step runs here)."""
+        return self.transcript.text
 
     @property
     def transcript(self) -> Transcript:
@@ -73,7 +133,8 @@ class LiveConversion:
         lazy iterator of chunks: the caller runs recognition (`next` on this) and synthesis
         (iterating a speech part, fully, before the next `next`) where it likes.
         `prefetch` decodes in a background thread, overlapping the two."""
-        segments = _prefetched(self.stream.segments) if prefetch else self.stream.segments
+        ahead = _Prefetched(self.stream.segments) if prefetch else None
+        segments = ahead if ahead is not None else self.stream.segments
         pending = ""
         try:
             for segment in segments:
@@ -81,6 +142,10 @@ class LiveConversion:
                 yield segment
                 pending = f"{pending} {segment.text}".strip()
                 ready, pending = textsplit.complete_sentences(pending)
+                if pending and ahead is not None and ahead.waiting(NEXT_SEGMENT_GRACE):
+                    # a segment ends at a pause, and Whisper is at work on the next stretch
+                    # of speech: what it heard is spoken now, not after that stretch
+                    ready, pending = f"{ready} {pending}".strip(), ""
                 if ready:
                     yield self._speak(ready)
             if pending:
@@ -99,51 +164,97 @@ class LiveConversion:
                 yield from part
 
 
-def _prefetched(items: Iterator[T]) -> Iterator[T]:
+class _Prefetched(Iterator[T]):
     """`items`, produced by a background thread (so producing overlaps consuming); the
-    thread stops at the next item when the consumer stops early."""
-    queue: Queue[tuple[str, Any]] = Queue()
-    stop = threading.Event()
+    thread stops at the next item when the consumer stops early (`close`)."""
 
-    def produce() -> None:
+    def __init__(self, items: Iterator[T]) -> None:
+        self._queue: Queue[tuple[str, Any]] = Queue()
+        self._stop = threading.Event()
+        self._done = False
+        threading.Thread(
+            target=self._produce, args=(items,), name="revoice-asr", daemon=True
+        ).start()
+
+    def _produce(self, items: Iterator[T]) -> None:
         try:
             for item in items:
-                queue.put(("item", item))
-                if stop.is_set():
+                self._queue.put(("item", item))
+                if self._stop.is_set():
                     break
-            queue.put(("end", None))
+            self._queue.put(("end", None))
         except BaseException as exc:
-            queue.put(("error", exc))
+            self._queue.put(("error", exc))
         finally:
             close = getattr(items, "close", None)
             if close is not None:
                 close()
 
-    threading.Thread(target=produce, name="revoice-asr", daemon=True).start()
-    try:
-        while True:
-            kind, value = queue.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        stop.set()
+    def __next__(self) -> T:
+        if self._done:
+            raise StopIteration
+        kind, value = self._queue.get()
+        if kind == "end":
+            self._done = True
+            raise StopIteration
+        if kind == "error":
+            self._done = True
+            raise value
+        item: T = value
+        return item
+
+    def waiting(self, grace: float) -> bool:
+        """Whether the next item is still being made `grace` seconds from now."""
+        if not self._queue.empty():
+            return False
+        time.sleep(grace)
+        return self._queue.empty()
+
+    def close(self) -> None:
+        self._stop.set()
+
+
+#: at a segment's end, how long the next one may take to come before the words heard so far
+#: are spoken (a batched chunk's segments come together; the next chunk takes longer)
+NEXT_SEGMENT_GRACE = 0.05
 
 
 class Pipeline:
     def __init__(
         self,
-        settings: Settings | None = None,
+        settings: Settings,
         *,
         models: ModelCache | None = None,
         catalogue: Catalogue | None = None,
     ) -> None:
-        self.settings = settings or Settings()
+        self.settings = settings
         self.models = models or ModelCache(self.settings)
-        self.catalogue = catalogue or Catalogue.load(self.settings.voices, self.settings)
+        self._catalogue_lock = threading.Lock()
+        self._voices_stamp = _stamp(self.settings.voices)
+        self._catalogue = catalogue or Catalogue.load(self.settings.voices, self.settings)
         self._matcher: Matcher | None = None
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The voices, read again whenever the voices file changed since they were read (a
+        voice saved by the CLI, another server or a hand edit is seen without a restart). A
+        file that no longer loads keeps the voices read before, with a warning in the log."""
+        stamp = _stamp(self.settings.voices)
+        if stamp != self._voices_stamp:
+            with self._catalogue_lock:
+                if stamp != self._voices_stamp:
+                    try:
+                        self._catalogue = Catalogue.load(self.settings.voices, self.settings)
+                    except RevoiceError as exc:
+                        log.warning("%s; keeping the voices read before", exc)
+                    self._voices_stamp = stamp
+        return self._catalogue
+
+    @catalogue.setter
+    def catalogue(self, catalogue: Catalogue) -> None:
+        with self._catalogue_lock:
+            self._catalogue = catalogue
+            self._voices_stamp = _stamp(self.settings.voices)
 
     def voice(self, voice: str | Voice | None) -> Voice:
         if isinstance(voice, Voice):
@@ -175,7 +286,10 @@ class Pipeline:
 
     def reload_voices(self) -> None:
         """Read the voice catalogue again (after the user's voices file changed)."""
-        self.catalogue = Catalogue.load(self.settings.voices, self.settings)
+        stamp = _stamp(self.settings.voices)  # before reading: a later change is read again
+        catalogue = Catalogue.load(self.settings.voices, self.settings)
+        with self._catalogue_lock:
+            self._catalogue, self._voices_stamp = catalogue, stamp
 
     def _builtin(self) -> dict[str, Voice]:
         return {v.id: v for v in self.catalogue if v.source == "builtin"}
@@ -204,7 +318,17 @@ class Pipeline:
         return voice
 
     def remove_voice(self, voice_id: str) -> None:
-        custom.remove_voice(self.settings.voices, voice_id)
+        """Delete one of the user's voices; a shipped voice (or OpenAI name) is refused."""
+        try:
+            custom.remove_voice(self.settings.voices, voice_id)
+        except UnknownVoice:
+            if voice_id in self.catalogue or voice_id.strip().lower() in OPENAI_VOICES:
+                raise InvalidOption(
+                    f"{voice_id!r} is a built-in voice and cannot be removed; "
+                    "only voices you made can",
+                    "voice_id",
+                ) from None
+            raise
         self.reload_voices()
 
     def like_me(
@@ -212,7 +336,7 @@ class Pipeline:
     ) -> tuple[Likeness, Voice | None]:
         """The shipped voice nearest to the recording, pitch-matched; saved when given an id."""
         if self._matcher is None:
-            self._matcher = Matcher(self)
+            self._matcher = Matcher(self, self.settings.home / "cache" / "likeness.json")
         likeness = self._matcher.match(recording)
         saved = None
         if voice_id:
@@ -231,17 +355,13 @@ class Pipeline:
     def language_for(
         self, audio: Audio, voice: Voice, language: str | None, model: str | None = None
     ) -> str | None:
-        """The language to transcribe in: the caller's, else a hint from the voice.
-
-        Whisper's language ID is unreliable on Hindi, so with a non-English voice the voice's
-        language is forced unless the speech is clearly English.
-        """
+        """The language to transcribe in: the caller's, else Whisper's guess settled by the
+        voice's language (`asr.base.settle_language`). Conversions pass the hint on to the
+        engine instead (`_recognition`), which settles it in its one pass."""
         if language or voice.language == "en":
             return language
         detected, probability = self.models.asr(model).detect_language(audio)
-        if detected == "en" and probability >= 0.5:
-            return "en"
-        return voice.language
+        return settle_language(detected, probability, voice.language)
 
     def text_step(self, text: str, mode: TextMode, instruction: str | None = None) -> str:
         """What to say for a transcript: itself, a reply to it, or it rewritten as instructed.
@@ -254,15 +374,45 @@ class Pipeline:
         generator = self.models.text()
         return generator.generate(text, instruction=None if mode == "reply" else instruction)
 
-    def _recognition(
-        self, audio: Audio, voice: Voice, language: str | None, task: Task, model: str | None
-    ) -> TranscribeOptions:
+    def _recognition(self, voice: Voice, language: str | None, task: Task) -> TranscribeOptions:
         """How to transcribe a recording that will be spoken in `voice`; fails on a broken
         voice engine before any transcribing."""
-        if task == "transcribe":
-            language = self.language_for(audio, voice, language, model)
+        hint = voice.language if task == "transcribe" and not language else None
         self.models.tts(voice.engine)
-        return TranscribeOptions(language=language, task=task)
+        return TranscribeOptions(language=language, task=task, hint=hint)
+
+    @overload
+    def conversion(
+        self, audio: Audio, options: ConversionOptions, *, streamed: Literal[False]
+    ) -> Conversion: ...
+
+    @overload
+    def conversion(
+        self, audio: Audio, options: ConversionOptions, *, streamed: bool = True
+    ) -> Conversion | LiveConversion: ...
+
+    def conversion(
+        self, audio: Audio, options: ConversionOptions, *, streamed: bool = True
+    ) -> Conversion | LiveConversion:
+        """Voice to voice, the one way every door asks for it. `streamed`: the door plays or
+        sends speech while the recording is still transcribed (the page, SSE); then, when the
+        options allow it (no text step), each sentence is said as soon as it is heard (a
+        LiveConversion). Otherwise the transcript is complete on return and speech streams
+        lazily (a Conversion). Both give `parts()`, `events()` and `transcript`. Errors in
+        the inputs (voice, engine, language, a missing text model) are raised here, before
+        any work."""
+        chosen = self.voice(options.voice)
+        if options.text_step:
+            self.models.text()  # fail on a missing text model before transcribing
+        recognition = self._recognition(chosen, options.language, options.task)
+        synth = SynthesisOptions(speed=options.speed)
+        if streamed and options.as_heard:
+            stream = self.transcribe_stream(audio, recognition, options.model)
+            return LiveConversion(stream, lambda text: self.speak(text, chosen, synth))
+        transcript = self.transcribe(audio, recognition, options.model)
+        text = self.text_step(transcript.text, options.mode, options.instruction)
+        speech = self.speak(text, chosen, synth) if text.strip() else iter(())
+        return Conversion(transcript, chosen, speech, text)
 
     def convert_live(
         self,
@@ -275,13 +425,11 @@ class Pipeline:
         model: str | None = None,
     ) -> LiveConversion:
         """Voice to voice with no text step, as it happens: sentences are spoken while later
-        parts of the recording are still being transcribed. Errors in the inputs (voice,
-        engine, language) are raised here, before any event."""
-        chosen = self.voice(voice)
-        options = self._recognition(audio, chosen, language, task, model)
-        stream = self.transcribe_stream(audio, options, model)
-        synth = SynthesisOptions(speed=speed)
-        return LiveConversion(stream, lambda text: self.speak(text, chosen, synth))
+        parts of the recording are still being transcribed."""
+        options = ConversionOptions(voice, language, task, speed=speed, model=model)
+        live = self.conversion(audio, options)
+        assert isinstance(live, LiveConversion)
+        return live
 
     def convert(
         self,
@@ -300,16 +448,15 @@ class Pipeline:
         `mode`: none (say what was said), translate (say it in English), reply (say an answer
         to it); `instruction` ("summarise", "make it formal") rewrites what is said.
         """
-        if mode not in TEXT_MODES:
-            raise InvalidOption(f"mode must be one of: {', '.join(TEXT_MODES)}", "mode")
-        if mode == "translate":
-            task = "translate"
-        chosen = self.voice(voice)
-        if mode == "reply" or (instruction or "").strip():
-            self.models.text()  # fail on a missing text model before transcribing
-        synth_options = SynthesisOptions(speed=speed)
-        options = self._recognition(audio, chosen, language, task, model)
-        transcript = self.transcribe(audio, options, model)
-        text = self.text_step(transcript.text, mode, instruction)
-        speech = self.speak(text, chosen, synth_options) if text.strip() else iter(())
-        return Conversion(transcript, chosen, speech, text)
+        options = ConversionOptions(voice, language, task, mode, instruction, speed, model)
+        return self.conversion(audio, options, streamed=False)
+
+
+def _stamp(path: os.PathLike[str] | str) -> tuple[int, int, int] | None:
+    """What tells a changed voices file: its inode (an atomic save renames a new file over
+    it), size and modification time; None when there is no file."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns

@@ -26,6 +26,7 @@ class EngineSpec:
     sample_rate: int | None = None
     streaming: bool = True
     requires: tuple[str, ...] = ()  # modules the extra provides (probed without importing)
+    models: tuple[str, ...] = ()  # the model names that ship with it (an ASR engine's)
 
     def installed(self) -> bool:
         """Whether the engine's dependencies are there (its model may still fail to load)."""
@@ -50,6 +51,7 @@ ENGINES: tuple[EngineSpec, ...] = (
         "revoice.asr.faster_whisper:FasterWhisperTranscriber",
         "Whisper via CTranslate2; shipped models: base (multilingual), tiny.en",
         sample_rate=16000,
+        models=("base", "tiny.en"),
     ),
     EngineSpec(
         "piper",
@@ -132,6 +134,13 @@ ENGINES: tuple[EngineSpec, ...] = (
 
 def engines(kind: Kind | None = None) -> list[EngineSpec]:
     return [e for e in ENGINES if kind is None or e.kind == kind]
+
+
+def asr_models(engine: str, configured: str) -> list[str]:
+    """The model names a transcription may ask for: the configured one first, then those
+    that ship with the configured engine."""
+    shipped = get(engine, "asr").models
+    return [configured, *(name for name in shipped if name != configured)]
 
 
 def get(name: str, kind: Kind) -> EngineSpec:

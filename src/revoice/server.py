@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
 import shutil
+import socket
 import tempfile
 import threading
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 
-from revoice import __version__
+from revoice import __version__, storage
 from revoice.api import errors as api_errors
 from revoice.api.deps import Runtime
 from revoice.api.errors import APIError
@@ -20,7 +22,7 @@ from revoice.api.guard import Guard
 from revoice.api.routes import audio as audio_routes
 from revoice.api.routes import catalog as catalog_routes
 from revoice.config import Settings
-from revoice.errors import RevoiceError
+from revoice.errors import InvalidOption, RevoiceError
 from revoice.pipeline import Pipeline
 from revoice.realtime import door as realtime_door
 
@@ -69,12 +71,19 @@ def create_app(
     """
     import gradio as gr
 
-    from revoice.ui.app import build_ui
+    from revoice.ui.app import PAGE_CSS, build_ui
 
     cfg = settings or Settings()
     ensure_ffmpeg(cfg.home)
+    # Python picks its temp dir on first use, skipping one it cannot write to: resolve it
+    # now, so that uploads spool (and are refused when it is full) where the operator said.
+    storage.upload_dir()
     pipe = pipeline or Pipeline(cfg)
-    app = FastAPI(
+    from fastapi_offline import FastAPIOffline
+
+    # /docs and /redoc with their scripts served by revoice, not fetched from a CDN (a blank
+    # page offline)
+    app = FastAPIOffline(
         title="revoice",
         version=__version__,
         description="Voice to voice, offline. OpenAI-compatible audio API under /v1.",
@@ -118,6 +127,7 @@ def create_app(
         path="/",
         ssr_mode=False,
         theme=theme,
+        css=PAGE_CSS,
         max_file_size=cfg.limits.max_upload_bytes,
         footer_links=["api"],
     )
@@ -141,6 +151,28 @@ def warm_up(pipeline: Pipeline) -> None:
         log.warning("warm-up: %s", exc)
     except Exception:  # a broken engine is reported per request, with its reason
         log.exception("warm-up failed")
+
+
+def check_address(host: str, port: int) -> None:
+    """Fail at once, in one line, when `host:port` cannot be listened on (another server has
+    it, it needs root, or the address is not this machine's)."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        probe = socket.create_server((host.strip("[]"), port), family=family)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            reason = (
+                f"port {port} on {host} is in use (another revoice or other server?): stop it, "
+                "or choose another port with --port, REVOICE_PORT or `make run PORT=...`"
+            )
+        elif exc.errno == errno.EACCES:
+            reason = f"port {port} needs root on this system: choose one above 1023 with --port"
+        elif isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+            reason = f"{host!r} is not an address of this machine: try 127.0.0.1 or 0.0.0.0"
+        else:
+            reason = f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        raise InvalidOption(reason, "port") from None
+    probe.close()
 
 
 def serve(

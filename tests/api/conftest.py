@@ -31,7 +31,7 @@ def api_app(settings: Settings, pipeline: Pipeline) -> FastAPI:
 
 @pytest.fixture(scope="module")
 def http(api_app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(api_app) as client:
+    with TestClient(api_app, base_url="http://127.0.0.1") as client:
         yield client
 
 

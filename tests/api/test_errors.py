@@ -23,7 +23,6 @@ from revoice.config import Limits, Settings
 from revoice.errors import EngineUnavailable
 from revoice.models import ModelCache
 from revoice.pipeline import Pipeline
-from revoice.tts.base import Synthesizer
 from revoice.types import SynthesisOptions, Voice
 from tests.api.helpers import REFERENCES, app_with, assert_error, clip_bytes, sdk_for, upload
 from tests.helpers import wer
@@ -130,7 +129,9 @@ def test_voice_to_voice_unknown_audio_format(http: TestClient) -> None:
 @pytest.fixture(scope="module")
 def secured(settings: Settings, pipeline: Pipeline) -> Iterator[TestClient]:
     """The app with an API key set."""
-    with TestClient(app_with(settings, pipeline, api_key=SecretStr("secret"))) as client:
+    with TestClient(
+        app_with(settings, pipeline, api_key=SecretStr("secret")), base_url="http://127.0.0.1"
+    ) as client:
         yield client
 
 
@@ -263,7 +264,9 @@ def test_wrong_method(http: TestClient) -> None:
 def limited(settings: Settings, pipeline: Pipeline) -> Iterator[TestClient]:
     """Small limits: 60 kB uploads, 2 s of audio, 40 characters of text."""
     limits = Limits(max_upload_bytes=60_000, max_audio_seconds=2.0, max_text_chars=40)
-    with TestClient(app_with(settings, pipeline, limits=limits)) as client:
+    with TestClient(
+        app_with(settings, pipeline, limits=limits), base_url="http://127.0.0.1"
+    ) as client:
         yield client
 
 
@@ -410,18 +413,15 @@ def test_missing_file(http: TestClient) -> None:
 # 503
 
 
-class BrokenTTS(ModelCache):
+def broken_tts(shared: ModelCache) -> ModelCache:
     """Speech to text from the shared cache; every text-to-speech engine fails to load."""
 
-    def __init__(self, shared: ModelCache) -> None:
-        super().__init__(shared.settings)
-        self.shared = shared
+    def build(kind: str, name: str) -> Any:
+        if kind == "tts":
+            raise EngineUnavailable(f"the {name} engine failed to load (simulated)")
+        return shared.asr(name)
 
-    def asr(self, model: str | None = None) -> Any:
-        return self.shared.asr(model)
-
-    def tts(self, engine: str) -> Synthesizer:
-        raise EngineUnavailable(f"the {engine} engine failed to load (simulated)")
+    return ModelCache(shared.settings, build)
 
 
 class FailingSynthesizer:
@@ -435,17 +435,21 @@ class FailingSynthesizer:
         raise EngineUnavailable("the engine crashed on its first sentence (simulated)")
 
 
-class FailsOnFirstChunk(BrokenTTS):
-    def tts(self, engine: str) -> Any:
-        return FailingSynthesizer()
+def fails_on_first_chunk(shared: ModelCache) -> ModelCache:
+    """Speech to text from the shared cache; speech engines that fail on the first chunk."""
+
+    def build(kind: str, name: str) -> Any:
+        return FailingSynthesizer() if kind == "tts" else shared.asr(name)
+
+    return ModelCache(shared.settings, build)
 
 
 def _client(settings: Settings, pipeline: Pipeline, models: ModelCache) -> TestClient:
     broken = Pipeline(settings, models=models, catalogue=pipeline.catalogue)
-    return TestClient(app_with(settings, broken))
+    return TestClient(app_with(settings, broken), base_url="http://127.0.0.1")
 
 
-@pytest.fixture(scope="module", params=[BrokenTTS, FailsOnFirstChunk])
+@pytest.fixture(scope="module", params=[broken_tts, fails_on_first_chunk])
 def no_tts(
     request: pytest.FixtureRequest, settings: Settings, pipeline: Pipeline
 ) -> Iterator[TestClient]:

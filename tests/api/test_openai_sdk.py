@@ -53,6 +53,9 @@ def test_transcription_srt(sdk: openai.OpenAI) -> None:
     )
     assert isinstance(srt, str) and srt.startswith("1\n00:00:")
     check_cues(cues(srt, SRT_STAMP), REFERENCES[CLIP], CLIP_SECONDS)
+    for block in srt.strip("\n").split("\n\n"):  # subtitle size: two lines of 42 at most
+        lines = block.split("\n")[2:]
+        assert 1 <= len(lines) <= 2 and all(len(line) <= 42 for line in lines), block
 
 
 def test_transcription_vtt(sdk: openai.OpenAI) -> None:
@@ -74,6 +77,10 @@ def test_transcription_verbose_json(sdk: openai.OpenAI) -> None:
     assert result.segments and result.segments[0].start >= 0
     assert wer([REFERENCES[CLIP]], [" ".join(s.text for s in result.segments)]) <= 0.1
     assert not result.words  # only with timestamp_granularities=["word"]
+    for segment in result.segments:  # Whisper's own values, not placeholders
+        assert segment.tokens and all(isinstance(t, int) for t in segment.tokens)
+        assert segment.compression_ratio > 0 and segment.temperature == 0.0
+        assert isinstance(segment.seek, int)
 
 
 def test_transcription_word_timestamps(sdk: openai.OpenAI) -> None:
@@ -112,18 +119,24 @@ def test_translation_to_english(sdk: openai.OpenAI, hindi_wav: bytes) -> None:
 # speech
 
 
-@pytest.mark.parametrize("fmt", ["mp3", "opus", "aac", "flac", "wav", "pcm"])
+@pytest.mark.parametrize("fmt", list(codecs.FORMATS))  # OpenAI's six, ogg, m4a, pcm_native
 def test_speech_format(
     sdk: openai.OpenAI, pipeline: Pipeline, voice_rates: dict[str, int], fmt: str
 ) -> None:
     text = SENTENCES[0]
-    reply = sdk.audio.speech.create(model="tts-1", voice="alloy", input=text, response_format=fmt)
+    reply = sdk.audio.speech.create(
+        model="tts-1",
+        voice="alloy",
+        input=text,
+        response_format=fmt,  # type: ignore[arg-type]
+    )
     assert reply.response.headers["content-type"] == codecs.FORMATS[fmt].mime
     rate = voice_rates["alloy"]
     assert rate == 24000  # alloy is english-female, a Kokoro voice
-    audio = codecs.decode_pcm(reply.content, rate) if fmt == "pcm" else codecs.decode(reply.content)
+    raw = fmt.startswith("pcm")
+    audio = codecs.decode_pcm(reply.content, rate) if raw else codecs.decode(reply.content)
     # Opus decoders always give 48 kHz (RFC 7845); every other format keeps the voice's rate
-    assert audio.sample_rate == (48000 if fmt == "opus" else rate)
+    assert audio.sample_rate == (48000 if fmt in ("opus", "ogg") else rate)
     assert audio.duration > 0.5
     assert_says(pipeline, audio, text)
 

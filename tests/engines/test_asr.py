@@ -145,3 +145,75 @@ def test_translate_task_gives_english(pipeline: Pipeline, hindi_speech: Audio) -
     assert re.fullmatch(r"[\x00-\x7F]+", transcript.text)
     # Whisper base translating accented synthetic Hindi is rough; the gist must come through
     assert len({"like", "love", "books", "reading", "read", "weather", "today"} & set(words)) >= 2
+
+
+def test_a_decode_that_runs_past_its_audio_is_decoded_again(pipeline: Pipeline) -> None:
+    """A reading on which the decoder, on a short encoder window, repeated its last sentence
+    eight times (tests/data/runaway): the window is decoded again on Whisper's 30 s."""
+    from pathlib import Path
+
+    from revoice import codecs
+
+    data = Path(__file__).parent.parent / "data" / "runaway" / "three-sentences.wav"
+    audio = codecs.decode(data.read_bytes())
+    said = (
+        "Please call me back after lunch today. The library opens at nine in the morning. "
+        "My sister bought a red bicycle."
+    )
+    transcript = pipeline.transcribe(audio, TranscribeOptions(language="en"))
+    assert wer([said], [transcript.text]) <= 0.1, transcript.text
+    assert transcript.segments[-1].end <= audio.duration + 0.5
+
+
+def test_the_runaway_check() -> None:
+    """A timestamp past the audio, or text repeated over and over, is a runaway; a decode
+    that ends within its audio is not."""
+    from types import SimpleNamespace
+
+    from faster_whisper.tokenizer import Tokenizer
+    from tokenizers import Tokenizer as HFTokenizer
+
+    from revoice import assets
+    from revoice.asr.faster_whisper import _ran_away
+
+    hf = HFTokenizer.from_file(str(assets.whisper_tiny_en_dir() / "tokenizer.json"))
+    tokenizer = Tokenizer(hf, multilingual=False)
+    options = SimpleNamespace(compression_ratio_threshold=2.4)
+    first = tokenizer.timestamp_begin
+
+    def decode(text: str, start: float, end: float) -> list[int]:
+        stamp = [first + round(start / 0.02)], [first + round(end / 0.02)]
+        return stamp[0] + tokenizer.encode(" " + text) + stamp[1]
+
+    sentence = "My sister bought a red bicycle."
+    assert not _ran_away(decode(sentence, 0.0, 2.4), 3.0, tokenizer, options)
+    assert _ran_away(decode(sentence, 0.0, 5.0), 3.0, tokenizer, options)
+    repeated = [t for i in range(8) for t in decode(sentence, i, i + 1.0)]
+    assert _ran_away(repeated, 30.0, tokenizer, options)
+
+
+def test_a_hindi_conversion_runs_vad_once(
+    pipeline: Pipeline, hindi_speech: Audio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Voice to voice in a Hindi voice: the language (Whisper's guess, settled by the voice)
+    and the transcript come from one pass, Silero VAD run once (it ran four times: twice for
+    the language, then the adapter's and the batched pipeline's own)."""
+    from faster_whisper.vad import SileroVADModel
+
+    runs: list[int] = []
+    vad = SileroVADModel.__call__
+
+    def counted(self: SileroVADModel, *args: object, **kwargs: object) -> object:
+        runs.append(1)
+        return vad(self, *args, **kwargs)
+
+    monkeypatch.setattr(SileroVADModel, "__call__", counted)
+    transcript = pipeline.convert(hindi_speech, "hindi-female-2").transcript
+    assert len(runs) == 1, "convert"
+    runs.clear()
+    live = pipeline.convert_live(hindi_speech, "hindi-female-2")
+    list(live.events())
+    assert len(runs) == 1, "convert_live"
+    for heard in (transcript, live.transcript):
+        assert heard.language == "hi", heard
+        assert re.search(r"[\u0900-\u097F]", heard.text), heard

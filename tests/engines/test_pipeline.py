@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from revoice.audio import Audio
 from revoice.pipeline import Pipeline
@@ -79,8 +80,20 @@ def test_live_conversion_speaks_while_it_listens(pipeline: Pipeline, clips: list
     speech = Audio.concat([e for e in events if isinstance(e, Audio)])
     heard = pipeline.transcribe(speech, TranscribeOptions(language="en")).text
     rate = wer([transcript.text], [heard])
-    print(f"live conversion of {audio.duration:.0f} s: round-trip WER {rate:.3f}")
-    assert rate <= 0.1  # as the English round trips (Kokoro, Whisper base)
+    # side by side: the same transcript spoken in one go. Said sentence by sentence while
+    # it is heard, the speech must be as understandable (nothing dropped, doubled or cut).
+    # Both are above the prose round trips' 0.1: Kokoro's "ten of clubs four queen of clubs"
+    # is heard as "10 o'clubs, 4 Queen o'clubs" either way.
+    whole = Audio.concat(list(pipeline.speak(transcript.text, "english-female")))
+    once = wer(
+        [transcript.text], [pipeline.transcribe(whole, TranscribeOptions(language="en")).text]
+    )
+    print(
+        f"live conversion of {audio.duration:.0f} s: round-trip WER {rate:.3f}, "
+        f"in one go {once:.3f}"
+    )
+    assert rate <= once + 0.02
+    assert once <= 0.15
 
 
 def test_live_conversion_stops_when_the_listener_does(
@@ -97,3 +110,42 @@ def test_live_conversion_stops_when_the_listener_does(
 def test_live_conversion_of_silence(pipeline: Pipeline) -> None:
     live = pipeline.convert_live(Audio.silence(3, 16000), "english-male-1")
     assert list(live.events()) == [] and live.transcript.text == ""
+
+
+def test_live_conversion_speaks_at_a_pause_while_the_next_stretch_is_decoded(
+    pipeline: Pipeline,
+) -> None:
+    """A first segment without a full stop is spoken while Whisper still decodes the next
+    stretch of speech (it used to wait for that stretch's sentence end); segments that come
+    together are spoken together, not cut at each segment."""
+    import threading
+
+    from revoice.asr.base import TranscriptStream
+    from revoice.pipeline import LiveConversion
+
+    release = threading.Event()
+    spoken: list[str] = []
+
+    def segments() -> Iterator[Segment]:
+        yield _segment(0, 0.0, 2.0, "And Mr. John Dashwood had then leisure to consider")
+        yield _segment(1, 2.0, 4.0, "how much there might be")
+        release.wait(30)  # the next chunk, decoded long after
+        yield _segment(2, 5.0, 7.0, "prudently in his power to do for them.")
+
+    def speak(text: str) -> Iterator[Audio]:
+        spoken.append(text)
+        return pipeline.speak(text, "english-male-1")
+
+    live = LiveConversion(TranscriptStream("en", 1.0, 7.0, "transcribe", segments()), speak)
+    events = live.events()
+    first = [next(events) for _ in range(3)]
+    assert [type(e) for e in first] == [Segment, Segment, Audio], first
+    assert spoken == ["And Mr. John Dashwood had then leisure to consider how much there might be"]
+    release.set()
+    rest = list(events)
+    assert spoken[1:] == ["prudently in his power to do for them."], spoken
+    assert sum(isinstance(e, Segment) for e in rest) == 1
+
+
+def _segment(index: int, start: float, end: float, text: str) -> Segment:
+    return Segment(id=index, start=start, end=end, text=text, avg_logprob=0.0, no_speech_prob=0.0)

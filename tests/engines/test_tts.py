@@ -7,6 +7,7 @@ import time
 import pytest
 
 from revoice.audio import Audio
+from revoice.config import Settings
 from revoice.errors import UnknownVoice
 from revoice.pipeline import Pipeline
 from revoice.types import SynthesisOptions, TranscribeOptions
@@ -46,7 +47,7 @@ def test_hindi_presets_round_trip(pipeline: Pipeline, voice: str) -> None:
 
 
 def test_presets_are_distinct_within_each_language() -> None:
-    catalogue = Catalogue.load(None)
+    catalogue = Catalogue.load(None, Settings())
     for language in ("english", "hindi"):
         presets = [catalogue.get(p) for p in SEED_PRESETS if p.startswith(language)]
         bindings = {(v.engine, v.base, tuple(sorted(v.blend.items())), v.speed) for v in presets}

@@ -40,7 +40,10 @@ def test_a_realtime_session_in_reply_mode_answers(revoice_home: Path) -> None:
         "audio": {"input": {"turn_detection": None}, "output": {"voice": "english-female"}},
         "revoice": {"mode": "reply"},
     }
-    with TestClient(app) as client, client.websocket_connect("/v1/realtime") as ws:
+    with (
+        TestClient(app, base_url="http://127.0.0.1") as client,
+        client.websocket_connect("/v1/realtime") as ws,
+    ):
         assert ws.receive_json()["type"] == "session.created"
         ws.send_json({"type": "session.update", "session": session})
         assert ws.receive_json()["session"]["revoice"]["mode"] == "reply"

@@ -121,11 +121,21 @@ def test_bark_voices_follow_the_setting(tmp_path: Path, monkeypatch: pytest.Monk
         return sum(v.engine == "bark" for v in catalogue)
 
     assert count(voices="off") == 0
-    monkeypatch.setattr(sys.modules["revoice.voices"], "installed", lambda *names: False)
+    monkeypatch.setattr(sys.modules["revoice.tts.bark"], "installed", lambda *names: False)
     assert count() == 0  # auto, without the extra
     assert count(seed_presets=True) == 130 + 7
-    monkeypatch.setattr(sys.modules["revoice.voices"], "installed", lambda *names: True)
-    assert count() == 130
+    monkeypatch.setattr(sys.modules["revoice.tts.bark"], "installed", lambda *names: True)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    assert count() == 0  # the extra, but no weights: no voice that could only answer 503
+    assert count(allow_download=True) == 130
+    model = tmp_path / "bark-dir"
+    model.mkdir()
+    assert count(model=str(model)) == 130
+    snapshot = tmp_path / "hub" / "models--suno--bark-small" / "snapshots" / "0123abc"
+    snapshot.mkdir(parents=True)
+    assert count() == 0  # a snapshot folder without the model's files
+    (snapshot / "config.json").write_text("{}")
+    assert count() == 130  # in the Hugging Face cache
 
 
 def test_the_catalogue_with_bark_presets_imports_no_torch() -> None:
@@ -143,7 +153,7 @@ def test_seed_binding_rebinds_the_seven_names(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("REVOICE_BARK__SEED_PRESETS", "true")
-    catalogue = Catalogue.load(None)  # settings from the environment
+    catalogue = Catalogue.load(None, Settings())  # settings from the environment
     seed = {
         "english-male-1": "v2/en_speaker_1",
         "english-male-2": "v2/en_speaker_2",

@@ -60,7 +60,7 @@ def test_reply_through_the_api_and_cli(
 
     question = Audio.concat(pipeline.speak("What is the capital of France?", "english-female"))
     data = codecs.encode(question, "wav")
-    with TestClient(create_app(pipeline.settings, pipeline)) as client:
+    with TestClient(create_app(pipeline.settings, pipeline), base_url="http://127.0.0.1") as client:
         reply = client.post(
             "/v1/audio/voice-to-voice",
             files={"file": ("q.wav", data)},

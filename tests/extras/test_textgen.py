@@ -48,6 +48,22 @@ def test_modes_and_prompts() -> None:
     assert plain_prompt("long text", "Summarise:") == "Summarise:\n\nlong text"
     assert "Message: hi there" in plain_prompt("hi there", None)
     assert clean_reply("<think>hmm</think>  Paris  is  the capital. ") == "Paris is the capital."
+    # an instruction's answer is the text asked for, without the model's preamble or quotes
+    said = "I will be late for the meeting."
+    for chatter in (
+        f"The following is a rewritten version of the text: {said}",
+        f"Sure! Here is the rewritten text:\n\n{said}",
+        f'Here\'s a more formal version: "{said}"',
+        f"Rewritten text: {said}",
+        f"Formal version:\n{said}",
+        said,
+    ):
+        assert clean_reply(chatter, instruction=True) == said, chatter
+    # a reply keeps what it says ("Here are three: ..." is the answer)
+    assert clean_reply("Here are three: Paris, Rome, Berlin.") == (
+        "Here are three: Paris, Rome, Berlin."
+    )
+    assert clean_reply("Note: the time is 5 pm.", instruction=True) == "Note: the time is 5 pm."
 
 
 # -- an OpenAI-compatible chat server ---------------------------------------------------------

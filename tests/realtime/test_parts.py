@@ -3,7 +3,12 @@ stable partials (LocalAgreement), session updates, and the session time limits."
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,7 +22,8 @@ from revoice.errors import InvalidOption
 from revoice.pipeline import Pipeline
 from revoice.realtime import door
 from revoice.realtime.formats import AudioFormat, parse_format
-from revoice.realtime.hearing import LiveTranscript
+from revoice.realtime.hearing import LiveTranscript, sentences_end
+from revoice.realtime.responses import Request, Response
 from revoice.realtime.session import SessionConfig, apply_update
 from revoice.realtime.turns import ServerVad, StreamingVad, TurnDetector
 from revoice.types import Segment, Transcript, Word
@@ -160,6 +166,17 @@ def test_an_abbreviation_is_not_a_sentence_end() -> None:
     assert live.offset == 0 or live.offset >= round(1.05 * 16000)  # never just after "Mr."
 
 
+def test_whole_sentences_of_a_growing_transcript() -> None:
+    """What a live session may say: the whole sentences after what it said before."""
+    text = "Please call me back. Dr. Smith said 3.5 is fine! And then"
+    first = sentences_end(text)
+    assert text[:first] == "Please call me back. Dr. Smith said 3.5 is fine!"
+    assert sentences_end(text, first) == first  # "And then" is not whole yet
+    assert sentences_end("I met Dr. Smith at 3.5") == 0
+    hindi = "यह एक वाक्य है। दूसरा"
+    assert hindi[: sentences_end(hindi)] == "यह एक वाक्य है।"
+
+
 # session updates
 
 
@@ -214,6 +231,7 @@ def test_session_update_in_ga_and_beta_shapes() -> None:
     [
         ({"type": "chat"}, "session.type"),
         ({"revoice": {"mode": "sing"}}, "session.revoice.mode"),
+        ({"revoice": {"live": "yes"}}, "session.revoice.live"),
         ({"output_modalities": ["video"]}, "session.output_modalities"),
         ({"audio": {"output": {"speed": 9}}}, "session.audio.output.speed"),
         (
@@ -252,7 +270,10 @@ def _app(tmp_path: Path, **realtime: float) -> FastAPI:
 def test_sessions_end_with_an_error_event(
     tmp_path: Path, limits: dict[str, float], code: str
 ) -> None:
-    with TestClient(_app(tmp_path, **limits)) as client, client.websocket_connect(PATH) as ws:
+    with (
+        TestClient(_app(tmp_path, **limits), base_url="http://127.0.0.1") as client,
+        client.websocket_connect(PATH) as ws,
+    ):
         assert ws.receive_json()["type"] == "session.created"
         event = ws.receive_json()
         assert event["type"] == "error" and event["error"]["code"] == code
@@ -264,7 +285,10 @@ def test_audio_faster_than_the_rate_limit_is_refused(tmp_path: Path) -> None:
 
     second = base64.b64encode(bytes(48000)).decode()  # 1 s of 24 kHz pcm16 silence
     app = _app(tmp_path, max_audio_rate=1.0, partial_interval_seconds=0)
-    with TestClient(app) as client, client.websocket_connect(PATH) as ws:
+    with (
+        TestClient(app, base_url="http://127.0.0.1") as client,
+        client.websocket_connect(PATH) as ws,
+    ):
         ws.receive_json()
         ws.send_json(
             {
@@ -280,6 +304,80 @@ def test_audio_faster_than_the_rate_limit_is_refused(tmp_path: Path) -> None:
         assert event["type"] == "error", event
         assert event["error"]["code"] == "rate_limit_exceeded"
         assert ws.receive_json()["type"] == "input_audio_buffer.cleared"
+
+
+def test_sessions_behind_refuse_a_new_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below the cap, a new session is refused while the median lag of the last minute's
+    turns is over the bound; never when none is open; old lags are forgotten."""
+    now = [1000.0]
+    monkeypatch.setattr(door.time, "monotonic", lambda: now[0])
+    sessions = door.Sessions(cap=3, max_lag=1.5)
+    assert sessions.enter()
+    sessions.heard(0.4)
+    sessions.heard(2.5)  # one slow turn of two: the median is 1.45
+    assert sessions.refusal() is None
+    sessions.heard(3.0)
+    refusal = sessions.refusal()
+    assert refusal is not None and "cannot keep up" in refusal and "2.5 s" in refusal
+    assert not sessions.enter() and sessions.open == 1
+    now[0] += door.LAG_WINDOW_SECONDS + 1  # a minute on: those turns no longer count
+    assert sessions.refusal() is None and sessions.enter()
+    sessions.heard(5.0)
+    sessions.heard(5.0)
+    sessions.leave()
+    sessions.leave()
+    assert sessions.refusal() is None  # nothing open: the lag was theirs
+    assert sessions.enter() and sessions.enter() and sessions.enter()
+    assert "as many realtime sessions as it can (3)" in str(sessions.refusal())
+
+
+def test_a_session_is_refused_while_the_open_one_is_behind(
+    tmp_path: Path, clips: list[Clip]
+) -> None:
+    """In process, with a bound no turn can meet: a session's two turns (client commits, real
+    speech) make the next session's handshake an error event and a 1013 close."""
+    import base64
+
+    from revoice.realtime.formats import AudioFormat as Format
+
+    settings = Settings(
+        home=tmp_path,
+        voices=tmp_path / "none.toml",
+        asr={"model": "tiny.en"},
+        realtime={"max_lag_seconds": 0.001, "partial_interval_seconds": 0},
+    )
+    app = FastAPI()
+    app.state.runtime = Runtime(settings, Pipeline(settings))
+    app.include_router(door.router)
+    speech = joined([speech_only(next(c for c in clips if c.name == "forever.wav")), 0.2])
+    audio = base64.b64encode(Format().encode(speech.resample(24000).samples)).decode()
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        with client.websocket_connect(PATH) as first:
+            assert first.receive_json()["type"] == "session.created"
+            first.send_json(
+                {
+                    "type": "session.update",
+                    "session": {"audio": {"input": {"turn_detection": None}}},
+                }
+            )
+            assert first.receive_json()["type"] == "session.updated"
+            for _ in range(2):
+                first.send_json({"type": "input_audio_buffer.append", "audio": audio})
+                first.send_json({"type": "input_audio_buffer.commit"})
+            done = 0
+            while done < 2:
+                event = first.receive_json()
+                assert event["type"] != "error", event
+                done += event["type"] == "conversation.item.input_audio_transcription.completed"
+            with client.websocket_connect(PATH) as second:
+                refusal = second.receive_json()
+                closing = second.receive()
+            assert refusal["type"] == "error", refusal
+            assert refusal["error"]["code"] == "session_limit_reached"
+            assert "cannot keep up with the 1 realtime session" in refusal["error"]["message"]
+            assert closing == {"type": "websocket.close", "code": 1013, "reason": closing["reason"]}
+        with client.websocket_connect(PATH) as again:  # none open: served
+            assert again.receive_json()["type"] == "session.created"
 
 
 # semantic_vad: Smart Turn v3.2
@@ -303,3 +401,53 @@ def test_a_detector_ends_a_turn_at_the_pause_in_progress() -> None:
     edge = detector.end_now()
     assert edge is not None and edge.kind == "stopped" and edge.sample == 10 * 512
     assert not detector.speaking
+
+
+# a response cancelled while its speech is being made
+
+
+def test_a_response_cancelled_mid_synthesis_ends_cancelled(
+    settings: Settings,
+    pipeline: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Barge-in or a closed socket while a worker thread makes the next chunk: the response
+    ends cancelled (not failed: the generator cannot be closed while it runs), and the
+    generator is closed once that chunk is done."""
+    busy, release, closed = threading.Event(), threading.Event(), threading.Event()
+    voice = pipeline.voice(None)
+
+    def speak(text: str, chosen: object, options: object = None) -> Iterator[Audio]:
+        try:
+            yield Audio(np.full(2400, 0.1, np.float32), voice.sample_rate)
+            busy.set()
+            release.wait(10)  # the engine at work on the next sentence
+            yield Audio(np.full(2400, 0.1, np.float32), voice.sample_rate)
+        finally:
+            closed.set()
+
+    monkeypatch.setattr(pipeline, "speak", speak)
+    events: list[dict[str, Any]] = []
+
+    async def emit(event: dict[str, Any]) -> None:
+        events.append(event)
+
+    async def main() -> None:
+        request = Request("hello there", voice, True, AudioFormat(), None, "none", None, "conv_1")
+        response = Response(Runtime(settings, pipeline), request, emit, lead_seconds=1.0)
+        response.task = asyncio.create_task(response.run(None))
+        while not busy.is_set():
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # the worker thread is inside next(speech)
+        await response.cancel("turn_detected")
+        with pytest.raises(asyncio.CancelledError):
+            await response.task
+        release.set()
+
+    with caplog.at_level(logging.ERROR, logger="revoice.realtime"):
+        asyncio.run(main())
+    assert not caplog.records, caplog.text
+    assert closed.wait(5), "the speech generator was never closed"
+    done = [e["response"]["status"] for e in events if e["type"] == "response.done"]
+    assert done == ["cancelled"], events

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import openai
 import pytest
 
@@ -31,6 +32,7 @@ from tests.realtime.helpers import (
 )
 
 Scenario = Callable[[Any, Recorder], Awaitable[None]]
+TRANSCRIPT_DONE = "response.output_audio_transcript.done"
 
 
 def run(server: Server, scenario: Scenario, session: dict[str, Any] | None = None) -> Recorder:
@@ -354,3 +356,57 @@ def test_two_sessions_at_once_keep_their_own_words(
         assert len(heard) == 1
         assert wer([clip(clips, name).transcript], [heard[0]["transcript"]]) <= 0.3, name
         assert not recorder.of("response.created")
+
+
+def test_live_sessions_say_each_sentence_while_the_person_talks(
+    revoice_server: Server, clips: list[Clip], ears: Pipeline
+) -> None:
+    """`revoice.live`: four sentences in one turn (0.3 s pauses, a turn ends at 1 s of
+    silence); the first is said while the person is still talking, and the answers together
+    say the turn once, in order."""
+    names = ("librivox-0870.wav", "librivox-0880.wav", "librivox-0890.wav", "librivox-0920.wav")
+    parts: list[np.ndarray | float] = [0.4]
+    for name in names:
+        parts += [speech_only(clip(clips, name)), 0.3]
+    audio = joined([*parts[:-1], 2.0])
+
+    async def scenario(connection: Any, recorder: Recorder) -> None:
+        await stream(connection, audio)
+        completed = await recorder.wait(
+            "conversation.item.input_audio_transcription.completed", timeout=60
+        )
+        heard = normalize(completed["transcript"]).split()
+
+        def said_all(_: dict[str, Any]) -> bool:
+            said = " ".join(e["transcript"] for e in recorder.of(TRANSCRIPT_DONE))
+            return len(normalize(said).split()) >= len(heard)
+
+        await recorder.wait(TRANSCRIPT_DONE, timeout=90, where=said_all)
+        await asyncio.sleep(0.5)
+
+    session = vad_session(silence_duration_ms=1000)
+    session["revoice"] = {"live": True}
+    recorder = run(revoice_server, scenario, session)
+    assert recorder.of("session.updated")[-1]["session"]["revoice"]["live"] is True
+    assert len(recorder.of("input_audio_buffer.committed")) == 1, recorder.types()
+    stopped = recorder.of("input_audio_buffer.speech_stopped")[0]
+    created = recorder.of("response.created")
+    assert len(created) >= 2, recorder.types()
+    first_audio = recorder.of("response.output_audio.delta")[0]
+    began = recorder.when(recorder.of("input_audio_buffer.speech_started")[0])
+    print(
+        f"live: first audio {recorder.when(first_audio) - began:.1f} s into "
+        f"{recorder.when(stopped) - began:.1f} s of speech; {len(created)} responses"
+    )
+    assert recorder.when(first_audio) < recorder.when(stopped), "nothing said before the turn ended"
+    done = [e["response"] for e in recorder.of("response.done")]
+    assert [d["status"] for d in done] == ["completed"] * len(created), done
+    # nothing lost, nothing said twice: the answers joined are the turn's transcript
+    transcript = recorder.of("conversation.item.input_audio_transcription.completed")[0]
+    said = [e["transcript"] for e in recorder.of(TRANSCRIPT_DONE)]
+    assert normalize(" ".join(said)) == normalize(transcript["transcript"])
+    reference = " ".join(clip(clips, name).transcript for name in names)
+    assert wer([reference], [transcript["transcript"]]) <= 0.15, transcript["transcript"]
+    first = audio_of(recorder, done[0]["id"])
+    heard = ears.transcribe(first, TranscribeOptions(language="en")).text
+    assert wer([said[0]], [heard]) <= 0.35, f"said {said[0]!r}, heard {heard!r}"

@@ -30,7 +30,7 @@ def api(small_limits: Settings, pipeline: Pipeline) -> Iterator[TestClient]:
     app = create_app(
         small_limits, Pipeline(small_limits, models=pipeline.models, catalogue=pipeline.catalogue)
     )
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, raise_server_exceptions=False, base_url="http://127.0.0.1") as client:
         yield client
 
 

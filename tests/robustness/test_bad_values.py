@@ -26,7 +26,7 @@ from tests.helpers import HUMAN
 def client(settings: Settings, pipeline: Pipeline, tmp_path: Path) -> Iterator[TestClient]:
     own = settings.model_copy(update={"voices": tmp_path / "voices.toml"})
     app = create_app(own, Pipeline(own, models=pipeline.models))
-    with TestClient(app, raise_server_exceptions=False) as http:
+    with TestClient(app, raise_server_exceptions=False, base_url="http://127.0.0.1") as http:
         yield http
 
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -46,18 +47,18 @@ class Instrumented:
 
 
 class InstrumentedCache(ModelCache):
+    """Speech to text from the shared cache; its speech engines wrapped (`wrapped`)."""
+
     def __init__(self, shared: ModelCache) -> None:
-        super().__init__(shared.settings)
-        self.shared = shared
         self.wrapped: dict[str, Instrumented] = {}
 
-    def asr(self, model: str | None = None):  # type: ignore[no-untyped-def]
-        return self.shared.asr(model)
+        def build(kind: str, name: str) -> Any:
+            if kind != "tts":
+                return shared.asr(name)
+            self.wrapped[name] = Instrumented(shared.tts(name))
+            return self.wrapped[name]
 
-    def tts(self, engine: str) -> Synthesizer:
-        if engine not in self.wrapped:
-            self.wrapped[engine] = Instrumented(self.shared.tts(engine))
-        return self.wrapped[engine]
+        super().__init__(shared.settings, build)
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,9 @@ from gradio_client import Client, handle_file
 
 from tests.api.helpers import Server, running_server
 from tests.helpers import HUMAN, wer
+from tests.ui.browser import ARGS, CHROMIUM
 
 KEY = "s3cret-key"
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +117,14 @@ def test_the_session_cookie_works_only_from_the_page_itself(secured: Server) -> 
         )
         assert same.status_code == 200
         for origin in ("http://evil.example", "http://127.0.0.1:1"):
+            # another site's page cannot borrow the cookie: the page refuses other origins
+            # outright, and the API does not count the cookie for them
             borrowed = http.get(
                 secured.base_url + "/gradio_api/info", cookies=session, headers={"origin": origin}
+            )
+            assert borrowed.status_code == 403, origin
+            borrowed = http.get(
+                secured.base_url + "/v1/models", cookies=session, headers={"origin": origin}
             )
             assert borrowed.status_code == 401, origin
         # the signed-in page may call /v1 as well (same origin); nobody else may
@@ -137,7 +143,7 @@ def test_sign_in_then_use_the_page_in_chromium(secured: Server) -> None:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-proxy-server"],
+            args=ARGS,
         )
         try:
             page = browser.new_page()

@@ -57,6 +57,7 @@ def revoice_server(
         "REVOICE_RAY__PROXY_LOCATION": "HeadOnly",  # both nodes share this host's ports
         "REVOICE_RAY__ASR__REPLICAS": str(ASR_REPLICAS),
         "REVOICE_RAY__TTS_ENGINES": TTS_ENGINES,
+        "REVOICE_BARK__VOICES": "on",  # listed without weights: its 503 is tested
         "RAY_USAGE_STATS_ENABLED": "0",
     }
     workdir = tmp_path_factory.mktemp("revoice-ray-serve")

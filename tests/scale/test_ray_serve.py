@@ -148,8 +148,11 @@ def test_killing_a_replica_loses_no_request(client: openai.OpenAI, asr_handle: A
 
 @pytest.fixture(scope="module")
 def single_machine(settings: Settings, pipeline: Pipeline) -> Any:
-    """The same app on one machine (in process), to compare errors with."""
-    with TestClient(create_app(settings, pipeline)) as http:
+    """The same app on one machine (in process), to compare errors with (Bark's presets
+    listed, as on the cluster, though no weights are here)."""
+    listed = settings.model_copy(update={"bark": settings.bark.model_copy(update={"voices": "on"})})
+    alone = Pipeline(listed, models=pipeline.models)
+    with TestClient(create_app(listed, alone), base_url="http://127.0.0.1") as http:
         yield sdk_for(http)
 
 

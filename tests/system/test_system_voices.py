@@ -19,7 +19,7 @@ from revoice.pipeline import Pipeline
 from revoice.tts import system
 from revoice.tts.system import NSK, SYSTEM_VOICES, script_runs
 from revoice.types import SynthesisOptions, TranscribeOptions
-from revoice.voices import Catalogue
+from revoice.voices import SEED_PRESETS, Catalogue
 from tests.helpers import cer, wer
 from tests.system.conftest import require, spec
 
@@ -227,19 +227,17 @@ def test_long_text_is_one_chunk_per_sentence(pipeline: Pipeline, voice_id: str) 
         assert not chunk.samples[-int(pause * rate) :].any()  # and ends with the gap
 
 
-def test_hindi_male_2_speaks_with_festival_nsk(pipeline: Pipeline) -> None:
+def test_nsk_is_its_own_voice_and_no_preset_is_rebound(pipeline: Pipeline) -> None:
+    """Installed festival voices join the catalogue beside the presets: hindi-male-2 stays the
+    Kokoro voice it is on a machine without festival (one name, one voice everywhere)."""
     require(spec("festival/hi_nsk"))
-    voice = pipeline.voice("hindi-male-2")
-    assert (voice.engine, voice.base, voice.gender, voice.languages) == (
-        "festival",
-        NSK,
-        "male",
-        ("hi",),
-    )
-    assert "NSK" in voice.description
-    other = pipeline.voice("hindi-male-1")
-    assert (other.engine, other.base) != (voice.engine, voice.base)
-    heard = pipeline.transcribe(speak(pipeline, HINDI[0], voice.id), TranscribeOptions("hi"))
+    nsk = pipeline.voice("festival/hi_nsk")
+    assert (nsk.engine, nsk.base, nsk.gender) == ("festival", NSK, "male")
+    assert "NSK" in nsk.description
+    for preset in SEED_PRESETS:
+        assert pipeline.voice(preset).engine in ("piper", "kokoro"), preset
+    assert pipeline.voice("hindi-male-2").blend == {"jm_kumo": 1.0}
+    heard = pipeline.transcribe(speak(pipeline, HINDI[0], nsk.id), TranscribeOptions("hi"))
     assert cer(HINDI[0], heard.text) <= NSK_MAX_CER
 
 

@@ -15,9 +15,9 @@ from gradio_client import Client, handle_file
 from revoice import codecs
 from revoice.audio import Audio
 from tests.helpers import HUMAN, normalize
+from tests.ui.browser import ARGS, CHROMIUM
 from tests.ui.conftest import Server
 
-CHROMIUM = Path("/usr/bin/chromium")
 CONVERT_TIMEOUT = 120.0
 RECORD_SECONDS = 4.5
 
@@ -134,14 +134,7 @@ def test_record_and_convert_in_chromium(
     sync_api = pytest.importorskip("playwright.sync_api")
 
     args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-proxy-server",
+        *ARGS,
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-audio-capture={microphone_wav}",
@@ -229,3 +222,38 @@ def _record_and_convert(sync_api: Any, page: Any, server: Server, tmp_path: Path
         }""",
         timeout=60_000,
     )
+
+
+@pytest.mark.browser
+def test_api_docs_render_offline_in_chromium(server: Server) -> None:
+    """`/docs` (Swagger UI) and `/redoc` load their scripts from revoice itself: a browser
+    that can reach nothing else still shows the API's routes."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} is not installed (Debian package `chromium`; CI installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    elsewhere: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=ARGS
+        )
+        try:
+            page = browser.new_page()
+
+            def only_here(route: object) -> None:  # every other host is unreachable
+                url = route.request.url  # type: ignore[attr-defined]
+                if url.startswith(server.base_url):
+                    route.continue_()  # type: ignore[attr-defined]
+                else:
+                    kind = route.request.resource_type  # type: ignore[attr-defined]
+                    elsewhere.append(f"{kind} {url}")
+                    route.abort()  # type: ignore[attr-defined]
+
+            page.route("**/*", only_here)
+            page.goto(server.base_url + "/docs")
+            page.get_by_text("/v1/audio/speech", exact=True).first.wait_for(timeout=30_000)
+            page.goto(server.base_url + "/redoc")
+            page.get_by_text("/v1/audio/transcriptions").first.wait_for(timeout=30_000)
+        finally:
+            browser.close()
+    # what a page needs comes from revoice; ReDoc only asks cdn.redoc.ly for its logo image
+    assert all(u.startswith("image ") for u in elsewhere), elsewhere

@@ -255,14 +255,22 @@ def test_bad_bytes_raise_audio_decode_error(
 def test_text_file_raises_audio_decode_error(tmp_path: Path) -> None:
     path = tmp_path / "notes.wav"
     path.write_text("These are my notes, not a recording.\n" * 20, encoding="utf-8")
-    with pytest.raises(AudioDecodeError):
+    with pytest.raises(
+        AudioDecodeError, match="it is a text file, not a readable audio file"
+    ) as info:
         codecs.decode(path)
+    assert str(path) in str(info.value) and info.value.text_file
 
 
-@pytest.mark.parametrize("name", ["missing.wav", "dir"])
-def test_missing_path_or_directory_raises_audio_decode_error(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [("missing.wav", "no such file or directory"), ("dir", "it is a directory, not a file")],
+)
+def test_missing_path_or_directory_raises_audio_decode_error(
+    tmp_path: Path, name: str, why: str
+) -> None:
     (tmp_path / "dir").mkdir()
-    with pytest.raises(AudioDecodeError, match="no such audio file"):
+    with pytest.raises(AudioDecodeError, match=f"^cannot read {tmp_path / name}: {why}$"):
         codecs.decode(tmp_path / name)
     with pytest.raises(AudioDecodeError):
         codecs.decode(str(tmp_path / name))
@@ -411,7 +419,7 @@ def _decode_output(data: bytes, fmt: codecs.Format, rate: int) -> Audio:
     return codecs.decode_pcm(data, rate) if fmt.container is None else codecs.decode(data)
 
 
-LOSSY = {"mp3", "aac", "opus", "ogg"}
+LOSSY = {"mp3", "aac", "m4a", "opus", "ogg"}
 
 
 @pytest.mark.parametrize("rate", [16000, 22050, 24000])
@@ -508,6 +516,7 @@ def test_rate_for(fmt: str, rate: int, expected: int) -> None:
         ("x.ogg", "ogg"),
         ("x.opus", "opus"),
         ("x.aac", "aac"),
+        ("x.M4A", "m4a"),
         ("x.pcm", "pcm"),
         (Path("x.Wav"), "wav"),
     ],
@@ -516,7 +525,7 @@ def test_format_for_path(path: str | Path, name: str) -> None:
     assert codecs.format_for_path(path).name == name
 
 
-@pytest.mark.parametrize("path", ["out.txt", "out", "out.m4a", "out.wav.bak", ".wav"])
+@pytest.mark.parametrize("path", ["out.txt", "out", "out.mp4", "out.wav.bak", ".wav"])
 def test_format_for_path_rejects_unknown_suffixes(path: str) -> None:
     with pytest.raises(InvalidOption) as info:
         codecs.format_for_path(path)
@@ -536,7 +545,9 @@ def test_every_suffix_names_a_format() -> None:
         assert codecs.FORMATS[name].suffix == suffix
 
 
-@pytest.mark.parametrize("name", ["out.wav", "out.flac", "out.mp3", "out.ogg", "out.aac"])
+@pytest.mark.parametrize(
+    "name", ["out.wav", "out.flac", "out.mp3", "out.ogg", "out.aac", "out.m4a"]
+)
 def test_write_then_decode(tmp_path: Path, name: str) -> None:
     audio = Audio(sine(440, 0.5, 24000), 24000)
     target = codecs.write(audio, tmp_path / name)
@@ -556,3 +567,20 @@ def test_write_to_unwritable_path_raises_output_error(tmp_path: Path) -> None:
     with pytest.raises(InvalidOption):
         codecs.write(audio, tmp_path / "out.txt")
     assert not (tmp_path / "out.txt").exists()
+
+
+def test_m4a_streams_as_it_is_encoded() -> None:
+    """.m4a is fragmented MP4: bytes come out about every second, in order, no seeking back,
+    and the joined bytes are one file that FFmpeg reads as MP4 with AAC."""
+    encoder = codecs.StreamEncoder("m4a", 24000)
+    parts = [encoder.push(Audio(sine(440, 1.0, 24000), 24000)) for _ in range(4)]
+    parts.append(encoder.close())
+    assert all(parts[1:4]), [len(p) for p in parts]
+    data = b"".join(parts)
+    assert data[4:8] == b"ftyp"
+    with av.open(io.BytesIO(data)) as container:
+        assert "mp4" in container.format.name
+        assert container.streams.audio[0].codec_context.name == "aac"
+    out = codecs.decode(data)
+    assert out.duration == pytest.approx(4.0, abs=0.2)
+    assert peak_hz(out) == pytest.approx(440, abs=3)

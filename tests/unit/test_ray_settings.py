@@ -58,7 +58,7 @@ class TestWithRay:
         pytest.importorskip("ray", reason="the ray extra is not installed")
 
     def test_options(self) -> None:
-        from revoice import ray_serve
+        from revoice.ray_serve import app as ray_app
 
         settings = Settings(
             ray={
@@ -67,12 +67,12 @@ class TestWithRay:
                 "overrides": {"tts-bark": {"num_gpus": 1, "max_ongoing_requests": 1}},
             }
         )
-        asr = ray_serve._options(settings, "asr", settings.ray.asr)
+        asr = ray_app._options(settings, "asr", settings.ray.asr)
         assert asr["num_replicas"] == 2 and asr["ray_actor_options"]["num_cpus"] == 2
-        kokoro = ray_serve._options(settings, "tts-kokoro", settings.ray.tts)
+        kokoro = ray_app._options(settings, "tts-kokoro", settings.ray.tts)
         assert "num_replicas" not in kokoro
         assert kokoro["autoscaling_config"]["max_replicas"] == 3
-        bark = ray_serve._options(settings, "tts-bark", settings.ray.tts)
+        bark = ray_app._options(settings, "tts-bark", settings.ray.tts)
         assert bark["ray_actor_options"]["num_gpus"] == 1 and bark["max_ongoing_requests"] == 1
 
     def test_tts_engines(self, settings: Settings) -> None:
@@ -92,8 +92,10 @@ class TestWithRay:
 
     def test_voice_of_an_undeployed_engine(self, settings: Settings) -> None:
         from revoice import ray_serve
+        from revoice.models import ModelCache
 
-        models = ray_serve.RemoteModels(settings, asr=None, tts={}, text=None)  # type: ignore[arg-type]
+        build = ray_serve.remote_builder(asr=None, tts={}, text=None)  # type: ignore[arg-type]
+        models = ModelCache(settings, build, where="@ray")
         with pytest.raises(errors.EngineUnavailable, match="REVOICE_RAY__TTS_ENGINES") as info:
             models.tts("festival")
         assert info.value.status == 503
@@ -109,7 +111,8 @@ def test_serve_ray_without_the_extra_names_it(
     import revoice
 
     monkeypatch.setitem(sys.modules, "ray", None)  # as if ray were not installed
-    monkeypatch.delitem(sys.modules, "revoice.ray_serve", raising=False)
+    for name in [m for m in sys.modules if m.startswith("revoice.ray_serve")]:
+        monkeypatch.delitem(sys.modules, name)
     monkeypatch.delattr(revoice, "ray_serve", raising=False)
     assert main(["serve", "--ray"]) != 0
     err = capsys.readouterr().err

@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from revoice.config import Settings
 from revoice.errors import UnknownVoice, VoiceConfigError
 from revoice.tts.kokoro import STYLES
+from revoice.tts.system import SYSTEM_VOICES
 from revoice.types import Voice
 from revoice.voices import (
     SEED_PRESETS,
@@ -25,12 +27,19 @@ from revoice.voices import (
 
 @pytest.fixture(scope="module")
 def catalogue() -> Catalogue:
-    return Catalogue.load(None)
+    return Catalogue.load(None, Settings())
 
 
 def binding(voice: Voice) -> tuple[Any, ...]:
-    """What the engine actually runs for a voice."""
-    return (voice.engine, voice.base, tuple(sorted(voice.blend.items())), voice.speed)
+    """What the engine actually runs for a voice, and the controls applied to its output."""
+    return (
+        voice.engine,
+        voice.base,
+        tuple(sorted(voice.blend.items())),
+        voice.speed,
+        voice.pitch,
+        voice.formant,
+    )
 
 
 # -- seed presets ---------------------------------------------------------------------------
@@ -54,7 +63,7 @@ def test_seed_preset_language_and_gender(catalogue: Catalogue, vid: str) -> None
     expected_gender = "female" if "-female" in vid else "male"
     assert "-male" in vid or "-female" in vid
     assert voice.gender == expected_gender
-    assert voice.engine in ("piper", "kokoro", "festival")  # festival: hindi-male-2 on NSK
+    assert voice.engine in ("piper", "kokoro")  # pip-shipped: one name, one voice everywhere
     assert voice.sample_rate in (16000, 22050, 24000)
     assert 0.25 <= voice.speed <= 4.0
     assert voice.description
@@ -72,8 +81,6 @@ def test_seed_preset_binding_is_consistent(catalogue: Catalogue, vid: str) -> No
         male = sum(w for s, w in voice.blend.items() if s.startswith("jm_"))
         female = sum(w for s, w in voice.blend.items() if s.startswith("jf_"))
         assert (male > female) == (voice.gender == "male")
-    elif voice.engine == "festival":  # installed: a native Hindi male voice (tests/system)
-        assert (vid, voice.base) == ("hindi-male-2", "hindi_NSK_diphone")
     else:
         assert voice.engine == "piper"
         assert Path(voice.base).is_file()
@@ -88,8 +95,52 @@ def test_seed_presets_are_distinct_within_each_language(catalogue: Catalogue) ->
         assert len(set(bindings)) == len(bindings), [v.id for v in presets]
 
 
+def test_a_voice_made_from_a_preset_keeps_its_controls(catalogue: Catalogue) -> None:
+    """hindi-male-1 is kumo with formant 0.85 and pitch -1: a voice made from it starts there
+    (semitones and dB add, formant ratios multiply), and the sum stays in range."""
+    parents = {v.id: v for v in catalogue}
+    base = catalogue.get("hindi-male-1")
+    assert (base.pitch, base.formant) == (-1.0, 0.85)
+    same, higher, extreme = parse_user_voices(
+        {
+            "voices": {
+                "same": {"voice": "hindi-male-1", "speed": 1.1},
+                "higher": {"voice": "hindi-male-1", "pitch": 3, "formant": 1.1, "volume": -2},
+                "extreme": {"voice": "hindi-male-1", "pitch": -12, "formant": 0.7},
+            }
+        },
+        parents=parents,
+    )
+    assert (same.pitch, same.formant, same.volume, same.speed) == (-1.0, 0.85, 0.0, 1.1)
+    assert (higher.pitch, higher.formant, higher.volume) == (2.0, pytest.approx(0.935), -2.0)
+    assert (extreme.pitch, extreme.formant) == (-12.0, 0.7)  # clamped, not refused
+    [plain] = parse_user_voices(
+        {"voices": {"p": {"voice": "english-female", "pitch": 4}}}, parents=parents
+    )
+    assert (plain.pitch, plain.formant) == (4.0, 1.0)
+
+
+def test_catalogue_says_which_voices_are_one_speaker(catalogue: Catalogue) -> None:
+    for style in ("jf_gongitsune", "jf_nezumi", "jf_tebukuro"):
+        description = catalogue.get(f"kokoro/{style}").description
+        others = {"kokoro/jf_gongitsune", "kokoro/jf_nezumi", "kokoro/jf_tebukuro"}
+        assert all(o in description for o in others - {f"kokoro/{style}"}), description
+        assert "Japanese" in description
+    system = {v.id: v.description for v in SYSTEM_VOICES}  # listed only when installed
+    for one, other in (("flite/slt", "festival/us_slt_hts"), ("flite/kal", "festival/kal")):
+        assert other in system[one] and one in system[other]
+    assert "festival/kal" in system["festival/hi_nsk"]  # NSK's English is kal
+    for preset in SEED_PRESETS:
+        voice = catalogue.get(preset)
+        said = "Piper" if voice.engine == "piper" else "Kokoro style"
+        assert said in voice.description, preset
+        if voice.engine == "kokoro":
+            assert "Japanese accent" in voice.description, preset
+            assert all(style in voice.description for style in voice.blend), preset
+
+
 def test_builtin_voices_include_every_shipped_voice() -> None:
-    voices = builtin_voices()
+    voices = builtin_voices(Settings())
     ids = [v.id for v in voices]
     assert len(ids) == len(set(ids))
     assert "piper/joe" in ids
@@ -202,7 +253,7 @@ def test_load_user_voices_from_toml_and_catalogue_override(tmp_path: Path) -> No
     )
     voices = load_user_voices(path)
     assert [v.id for v in voices] == ["my-narrator", "english-female"]
-    catalogue = Catalogue.load(path)
+    catalogue = Catalogue.load(path, Settings())
     assert catalogue.get("my-narrator").blend == {"jf_alpha": 0.6, "jm_kumo": 0.4}
     overridden = catalogue.get("english-female")  # a user voice may replace a shipped id
     assert overridden.source == "user"
@@ -211,7 +262,9 @@ def test_load_user_voices_from_toml_and_catalogue_override(tmp_path: Path) -> No
 
 def test_missing_voices_file_means_no_user_voices(tmp_path: Path) -> None:
     assert load_user_voices(tmp_path / "absent.toml") == []
-    assert len(Catalogue.load(tmp_path / "absent.toml")) == len(Catalogue.load(None))
+    assert len(Catalogue.load(tmp_path / "absent.toml", Settings())) == len(
+        Catalogue.load(None, Settings())
+    )
 
 
 def voices_of(vid: str, **spec: Any) -> dict[str, Any]:
@@ -233,7 +286,7 @@ def voices_of(vid: str, **spec: Any) -> dict[str, Any]:
         (voices_of("v", blend={"jf_alpha": "lots"}), "must be > 0"),
         (voices_of("v", blend=["jf_alpha"]), "blend must be a table"),
         (voices_of("v", colour="blue"), "unknown keys ['colour']"),
-        (voices_of("v", speed=0), "speed must be a number between 0.25 and 4.0"),
+        (voices_of("v", speed=0), "speed must be a number between 0.25 and 4"),
         (voices_of("v", speed=5), "speed must be"),
         (voices_of("v", speed="fast"), "speed must be"),
         (voices_of("v", speed=float("nan")), "speed must be"),
@@ -287,7 +340,7 @@ def test_malformed_toml_raises_voice_config_error(tmp_path: Path, content: str) 
         load_user_voices(path)
     assert str(path) in str(info.value)
     with pytest.raises(VoiceConfigError):
-        Catalogue.load(path)
+        Catalogue.load(path, Settings())
 
 
 def test_non_utf8_toml_raises_voice_config_error(tmp_path: Path) -> None:

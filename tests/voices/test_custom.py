@@ -12,7 +12,7 @@ from revoice.effects import mean_formants, median_f0
 from revoice.errors import InvalidOption, UnknownVoice, VoiceConfigError
 from revoice.pipeline import Pipeline
 from revoice.types import TranscribeOptions
-from tests.helpers import wer
+from tests.helpers import Clip, wer
 
 TEXT = "The rainbow is a division of white light into many beautiful colors."
 
@@ -104,7 +104,7 @@ def test_bad_custom_voices_are_refused(own: Pipeline) -> None:
         own.add_voice("x", {"voice": "english-female", "pitch": 40})
     with pytest.raises(VoiceConfigError, match="not a catalogue voice"):
         own.add_voice("x", {"voice": "nobody"})
-    with pytest.raises(VoiceConfigError, match="blend needs a Kokoro voice"):
+    with pytest.raises(VoiceConfigError, match="blend needs a voice of kokoro"):
         own.add_voice("x", {"voice": "english-male-1", "blend": {"jf_alpha": 1}})
     assert not own.settings.voices.exists()  # nothing invalid was written
 
@@ -168,3 +168,88 @@ def test_edits_keep_a_hand_written_file_and_lose_nothing_concurrently(tmp_path: 
     local.reload_voices()
     ids = {v.id for v in local.catalogue if v.source == "user"}
     assert ids == {"narrator"} | {f"{n}{i}" for n in "abc" for i in range(6)}
+
+
+def test_another_process_s_voices_are_seen_without_restart(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A running server's catalogue follows the voices file that the CLI (another process)
+    writes; an edit that breaks the file keeps the voices read before, with a warning."""
+    mine = settings.model_copy(update={"voices": tmp_path / "voices.toml"})
+    server, cli = Pipeline(mine), Pipeline(mine)
+    assert "later" not in server.catalogue
+    cli.add_voice("later", {"voice": "english-female", "pitch": 2})
+    assert server.voice("later").pitch == 2
+    cli.add_voice("later", {"voice": "english-female", "pitch": -3}, overwrite=True)
+    assert server.voice("later").pitch == -3
+    cli.remove_voice("later")
+    assert "later" not in server.catalogue
+    cli.add_voice("kept", {"voice": "english-female"})
+    assert "kept" in server.catalogue
+    mine.voices.write_text(mine.voices.read_text() + "\n[voices.broken]\nengine = 'nope'\n")
+    with caplog.at_level("WARNING"):
+        assert "kept" in server.catalogue
+    assert "keeping the voices read before" in caplog.text and "broken" in caplog.text
+
+
+def test_shipped_voices_cannot_be_removed(own: Pipeline) -> None:
+    for shipped in ("english-female", "kokoro/jf_alpha", "alloy"):
+        with pytest.raises(InvalidOption, match="built-in voice and cannot be removed"):
+            own.remove_voice(shipped)
+    with pytest.raises(UnknownVoice, match="unknown voice 'nobody'"):
+        own.remove_voice("nobody")
+
+
+def test_sound_like_me_keeps_its_references_for_the_next_process(
+    settings: Settings, pipeline: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first match makes and embeds each reference voice once and keeps them on disk; a
+    new pipeline (the next CLI run) makes none and answers the same."""
+    import time
+
+    mine = settings.model_copy(update={"home": tmp_path / "home", "voices": tmp_path / "v.toml"})
+    first = Pipeline(mine, models=pipeline.models)
+    recording = speak(first, "kokoro/jm_kumo", SAY)
+    started = time.perf_counter()
+    before, _ = first.like_me(recording)
+    cold = time.perf_counter() - started
+    assert (mine.home / "cache" / "likeness.json").is_file()
+    second = Pipeline(mine, models=pipeline.models)
+    made: list[str] = []
+    speak_once = second.speak
+
+    def counted(text: str, voice: object, *args: object, **kwargs: object) -> object:
+        made.append(text)
+        return speak_once(text, voice, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(second, "speak", counted)
+    started = time.perf_counter()
+    after, _ = second.like_me(recording)
+    warm = time.perf_counter() - started
+    print(f"sound like me: {cold:.1f} s first, {warm:.2f} s with the kept references")
+    assert made == [], "a reference was made again"
+    assert after.voice == before.voice == "kokoro/jm_kumo"
+    assert after.scores == pytest.approx(before.scores, abs=1e-5)
+
+
+def test_sound_like_me_stays_in_the_speakers_register(own: Pipeline, clips: list[Clip]) -> None:
+    """A male reader (LibriVox, median F0 ~96 Hz) is matched among the male voices only; a
+    female voice among the female ones; no female style is lowered an octave for a man."""
+    reader = Audio.concat([c.audio.resample(16000) for c in clips if c.name.startswith("libri")])
+    male, _ = own.like_me(reader)
+    catalogue = own.catalogue
+    assert {catalogue.get(v).gender for v in male.scores} == {"male"}, male.scores
+    assert abs(male.pitch) < 6, male
+    female, _ = own.like_me(speak(own, "kokoro/jf_alpha", SAY))
+    assert {catalogue.get(v).gender for v in female.scores} == {"female"}, female.scores
+    assert female.voice == "kokoro/jf_alpha"
+
+
+def test_a_poor_match_says_so() -> None:
+    from revoice.likeness import Likeness
+
+    poor = Likeness("piper/joe", 0.24, 110.0, 84.0, 4.7, {"piper/joe": 0.24})
+    good = Likeness("kokoro/jm_kumo", 0.53, 96.0, 91.0, 0.8, {"kokoro/jm_kumo": 0.53})
+    assert poor.poor and "a poor match" in poor.describe()
+    assert not good.poor and "poor" not in good.describe()
+    assert good.describe().startswith("nearest voice: kokoro/jm_kumo (similarity 0.53)")

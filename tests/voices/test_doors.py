@@ -64,6 +64,29 @@ def test_cli_add_preview_use_remove(env_home: Path, capsys: pytest.CaptureFixtur
     assert "pitch" in capsys.readouterr().err
 
 
+def test_cli_saves_over_a_voice_only_when_asked(
+    env_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add = ["voices", "add", "twice", "--from", "english-female", "--pitch"]
+    assert main([*add, "1"]) == 0
+    capsys.readouterr()
+    assert main([*add, "2"]) == 2
+    err = capsys.readouterr().err
+    assert "already have a voice 'twice'; add --force to replace it" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    recording = env_home / "me.wav"
+    recording.write_bytes(b"not even read: the name is taken")
+    assert main(["voices", "add", "twice", "--like-me", str(recording)]) == 2
+    assert "add --force to replace it" in capsys.readouterr().err
+    assert main([*add, "3", "--replace"]) == 0
+    assert main([*add, "4", "--force"]) == 0
+    assert "pitch = 4.0" in (env_home / "voices.toml").read_text()
+    capsys.readouterr()
+    assert main(["voices", "remove", "english-female"]) == 2
+    err = capsys.readouterr().err
+    assert "'english-female' is a built-in voice and cannot be removed" in err, err
+
+
 def test_cli_like_me(
     env_home: Path, pipeline: Pipeline, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -82,7 +105,7 @@ def test_api_create_preview_use_delete(
 ) -> None:
     mine = settings.model_copy(update={"voices": tmp_path / "voices.toml"})
     app = create_app(mine, Pipeline(mine, models=pipeline.models))
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         made = client.post(
             "/v1/audio/voices",
             json={"id": "bright", "voice": "english-female", "pitch": 4, "formant": 1.1},
@@ -157,5 +180,20 @@ def test_web_page_makes_previews_saves_and_deletes_voices(
         assert "Saved **page-voice**" in status
         assert "[voices.page-voice]" in mine.voices.read_text()
         assert own.voice("page-voice").pitch == -2
-        status, *_ = client.predict("page-voice", api_name="/delete_voice")
+        # saving again is refused unless "Replace it if it exists" is ticked
+        status, *_ = client.predict(
+            "page-voice", "english-female", 3, 1.0, 1.0, 0, api_name="/save_voice"
+        )
+        assert "already have a voice **page-voice**" in status
+        assert own.voice("page-voice").pitch == -2
+        status, *_ = client.predict(
+            "page-voice", "english-female", 3, 1.0, 1.0, 0, True, api_name="/save_voice"
+        )
+        assert "Saved **page-voice**" in status and own.voice("page-voice").pitch == 3
+        status, main_voice, _own = client.predict(
+            "page-voice", "page-voice", api_name="/delete_voice"
+        )
         assert "Deleted" in status and "page-voice" not in own.catalogue
+        assert main_voice["value"] == mine.default_voice  # the deleted voice was chosen
+        status, *_ = client.predict(None, "english-female", api_name="/delete_voice")
+        assert "Choose one of your voices" in status  # said in the panel, not raised

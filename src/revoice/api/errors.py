@@ -26,6 +26,7 @@ _TYPES = {
     422: "invalid_request_error",
     500: "server_error",
     503: "server_error",
+    507: "server_error",
 }
 
 

@@ -24,14 +24,21 @@ import hashlib
 import hmac
 import html
 import json
+import logging
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from revoice import storage
 from revoice.api.admission import Admission, ClientGone, ServerBusy
 from revoice.api.errors import error_body
+from revoice.api.hosts import AllowedHosts
+from revoice.api.hosts import hostname as _hostname
 from revoice.config import Settings
+from revoice.errors import StorageFull
+
+log = logging.getLogger("revoice.api")
 
 _SLACK = 64 * 1024  # multipart framing around the file itself
 COOKIE = "revoice_session"
@@ -46,6 +53,7 @@ class Guard:
         self.app = app
         self.settings = settings
         self.admission = admission
+        self.hosts = AllowedHosts(settings.allowed_hosts, settings.host)
         key = settings.api_key
         self.key = key.get_secret_value().encode() if key is not None else None
         self.session = (
@@ -62,6 +70,22 @@ class Guard:
         headers = {
             k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
         }
+        host = headers.get("host", "")
+        if not self.hosts.allows(host):
+            message = (
+                f"this server is not reached by the name {_hostname(host)!r}: add it to "
+                "REVOICE_ALLOWED_HOSTS to allow it"
+            )
+            await self._refuse(scope, send, 421, message, "host_not_allowed")
+            return
+        page = not path.startswith("/v1")
+        if page and scope["type"] == "http" and not _same_origin(headers):
+            # The page and its API answer only the page itself: another site (or another
+            # port on localhost, which Gradio's CORS would let in) can neither read it nor
+            # make it work; its preflights are refused too, so it cannot forge headers.
+            message = "cross-origin requests to the page are refused"
+            await self._refuse(scope, send, 403, message, "cross_origin")
+            return
         if self.key is not None and path not in OPEN_PATHS:
             refusal = self._authenticate(scope, headers)
             if refusal is not None:
@@ -75,7 +99,12 @@ class Guard:
         if path == "/login" and self.key is not None and scope["type"] == "http":
             await self._login(scope, receive, send)
             return
-        if scope["type"] == "websocket" or not path.startswith("/v1"):
+        if scope["type"] == "http" and scope.get("method") == "POST":
+            room = self._refuse_room(headers, page=page)
+            if room is not None:
+                await _reply(send, 507, room)
+                return
+        if scope["type"] == "websocket" or page:
             await self.app(scope, receive, send)
             return
         refusal_size = self._refuse_size(headers)
@@ -131,6 +160,28 @@ class Guard:
             "missing_api_key",
             "missing API key: send Authorization: Bearer <key>, or sign in on the page",
         )
+
+    async def _refuse(self, scope: Scope, send: Send, status: int, message: str, code: str) -> None:
+        body = error_body(status, message, code=code)
+        if scope["type"] == "websocket":
+            await _deny_websocket(scope, send, body, status)
+        else:
+            await _reply(send, status, body)
+
+    def _refuse_room(self, headers: dict[str, str], *, page: bool) -> dict[str, Any] | None:
+        """507 for an upload the disk cannot hold, before a byte of it is stored."""
+        if not headers.get("content-type", "").startswith("multipart/form-data"):
+            return None
+        declared = headers.get("content-length", "")
+        limit = self.settings.limits.max_upload_bytes
+        need = min(int(declared), limit + _SLACK) if declared.isdigit() else limit
+        where = storage.page_cache_dir() if page else storage.upload_dir()
+        try:
+            storage.ensure_room(where, need, "the upload")
+        except StorageFull as full:
+            log.warning("upload refused: %s", full)
+            return error_body(507, str(full), "file", full.code)
+        return None
 
     def _refuse_size(self, headers: dict[str, str]) -> dict[str, Any] | None:
         declared = headers.get("content-length", "")
@@ -268,9 +319,11 @@ async def _reply(
     await send({"type": "http.response.body", "body": data})
 
 
-async def _deny_websocket(scope: Scope, send: Send, body: dict[str, Any]) -> None:
-    """Refuse a WebSocket handshake: a 401 with OpenAI's error body where the server can send
-    one (the ASGI denial-response extension), else a policy-violation close (HTTP 403)."""
+async def _deny_websocket(
+    scope: Scope, send: Send, body: dict[str, Any], status: int = 401
+) -> None:
+    """Refuse a WebSocket handshake: the status with OpenAI's error body where the server can
+    send one (the ASGI denial-response extension), else a policy-violation close (HTTP 403)."""
     if "websocket.http.response" not in scope.get("extensions", {}):
         await send({"type": "websocket.close", "code": 1008})
         return
@@ -278,9 +331,9 @@ async def _deny_websocket(scope: Scope, send: Send, body: dict[str, Any]) -> Non
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(data)).encode()),
-        (b"www-authenticate", b"Bearer"),
+        *([(b"www-authenticate", b"Bearer")] if status == 401 else []),
     ]
-    await send({"type": "websocket.http.response.start", "status": 401, "headers": headers})
+    await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
     await send({"type": "websocket.http.response.body", "body": data})
 
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-#: pcm is OpenAI's: 24 kHz s16le mono; pcm_native is the voice's own rate (ours)
-AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm", "pcm_native"]
+from revoice import codecs
+from revoice.types import FORMANT, PITCH, SPEED, VOLUME
+
+#: every format revoice writes (the one table, in `codecs`): pcm is OpenAI's, 24 kHz s16le
+#: mono; pcm_native is the voice's own rate (ours)
+if TYPE_CHECKING:
+    AudioFormat = str
+else:
+    AudioFormat = Literal[tuple(codecs.FORMATS)]
 
 
 class SpeechRequest(BaseModel):
@@ -19,7 +26,7 @@ class SpeechRequest(BaseModel):
     input: str = Field(..., description="the text to speak")
     voice: str | None = Field(None, description="voice id or OpenAI voice name")
     response_format: AudioFormat = "mp3"
-    speed: float = Field(1.0, ge=0.25, le=4.0)
+    speed: float = Field(1.0, ge=SPEED.low, le=SPEED.high)
     stream_format: Literal["audio", "sse"] = Field(
         "audio",
         description="audio: the speech itself; sse: `speech.audio.delta` events carrying it in "
@@ -97,10 +104,10 @@ class VoiceCreate(BaseModel):
 
     id: str = Field(..., description="new voice id: lower-case letters, digits, '.', '_', '-'")
     voice: str = Field(..., description="the catalogue voice to start from")
-    pitch: float | None = Field(None, description="semitones, -12..12")
-    formant: float | None = Field(None, description="vocal tract ratio 0.7..1.4; < 1 deeper")
-    volume: float | None = Field(None, description="dB, -30..12")
-    speed: float | None = Field(None, description="0.25..4")
+    pitch: float | None = Field(None, description=PITCH.help)
+    formant: float | None = Field(None, description=f"vocal tract ratio {FORMANT.help}; < 1 deeper")
+    volume: float | None = Field(None, description=VOLUME.help)
+    speed: float | None = Field(None, description=SPEED.help)
     blend: dict[str, float] | None = Field(None, description="Kokoro style weights")
     description: str | None = None
     gender: Literal["male", "female", "neutral"] | None = None
@@ -115,4 +122,7 @@ class LikenessOut(BaseModel):
     voice_f0: float
     pitch: float = Field(..., description="semitones applied to match your pitch")
     scores: dict[str, float]
+    poor_match: bool = Field(
+        False, description="no shipped voice is close to yours (similarity under 0.4)"
+    )
     saved: VoiceOut | None = None

@@ -33,6 +33,24 @@ def model_languages(model: str) -> tuple[str, ...]:
     return ("en",) if model.lower().rstrip("/").endswith(".en") else WHISPER_LANGUAGES
 
 
+#: Whisper's guess of English at least this sure overrules a non-English hint
+SURE_ENGLISH = 0.5
+
+
+def settle_language(detected: str, probability: float, hint: str | None) -> str:
+    """The language to transcribe in, from Whisper's guess and the caller's hint.
+
+    Whisper's language ID is unreliable on Hindi (Kokoro's Hindi presets were heard as Arabic,
+    Bengali, Japanese or Indonesian in 8 of 12 sentences), so a non-English hint (a Hindi
+    voice) wins unless the speech is clearly English; an English hint, or none, leaves
+    Whisper's guess."""
+    if hint is None or hint == "en":
+        return detected
+    if detected == "en" and probability >= SURE_ENGLISH:
+        return "en"
+    return hint
+
+
 @dataclass
 class TranscriptStream:
     """A transcription in progress: what is known up front, and segments as they are decoded."""

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from revoice.asr.base import HINDI_PROMPT, WHISPER_RATE, TranscriptStream
+from revoice.asr.base import HINDI_PROMPT, WHISPER_RATE, TranscriptStream, settle_language
 from revoice.audio import Audio
 from revoice.config import Settings
 from revoice.device import hub_offline, place, require
@@ -152,11 +152,12 @@ class OpenAIWhisperTranscriber:
         probability = 1.0
         if language is None:
             joined = np.concatenate([samples[a:b] for a, b in clips])
-            language, probability = self._detect(joined)
+            detected, probability = self._detect(joined)
+            language = settle_language(detected, probability, options.hint)
         prompt = options.prompt
         if prompt is None and language == "hi" and task == "transcribe":
             prompt = HINDI_PROMPT
-        beam = self._settings.asr.beam_size
+        beam = options.beam_size or self._settings.asr.beam_size
         kwargs: dict[str, Any] = dict(
             language=language,
             task=task,
@@ -198,4 +199,12 @@ def _segment(index: int, raw: dict[str, Any]) -> Segment:
         avg_logprob=float(raw.get("avg_logprob", 0.0)),
         no_speech_prob=float(raw.get("no_speech_prob", 0.0)),
         words=words,
+        tokens=tuple(int(t) for t in raw.get("tokens") or ()),
+        compression_ratio=_optional(raw.get("compression_ratio")),
+        temperature=_optional(raw.get("temperature")),
+        seek=int(raw.get("seek") or 0),
     )
+
+
+def _optional(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -21,6 +22,7 @@ import anyio
 from revoice.api.deps import Runtime
 from revoice.errors import RevoiceError, UnknownVoice
 from revoice.realtime import smart_turn
+from revoice.realtime.hearing import sentences_end
 from revoice.realtime.items import Items
 from revoice.realtime.listener import Hooks, Listener
 from revoice.realtime.protocol import error_for, invalid, new_id
@@ -36,8 +38,15 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class Conversation(Hooks):
-    def __init__(self, rt: Runtime, send: Send, model: str | None = None) -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        send: Send,
+        model: str | None = None,
+        on_lag: Callable[[float], None] | None = None,
+    ) -> None:
         self.rt = rt
+        self._on_lag = on_lag
         self.pipeline = rt.pipeline
         self.limits = rt.settings.realtime
         self._send = send
@@ -47,6 +56,9 @@ class Conversation(Hooks):
         self._response: Response | None = None
         self._creating: asyncio.Task[None] | None = None  # a response.create that waits
         self._tasks: set[asyncio.Task[None]] = set()
+        self._live_item: str | None = None  # the turn whose sentences are said as they come
+        self._live_said = 0  # how much of that turn's stable text is said (or on its way)
+        self._live_tail: asyncio.Task[None] | None = None  # the last sentence queued
         self._handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {
             "session.update": self._session_update,
             "input_audio_buffer.append": self._append,
@@ -113,8 +125,22 @@ class Conversation(Hooks):
         if new.turn_detection is not None and new.turn_detection.end_of_turn is not None:
             await anyio.to_thread.run_sync(smart_turn.load)  # semantic_vad needs Smart Turn
         self.listener.configure(new, voice)
+        if (new.mode == "reply" or new.instruction) and not (
+            self.config.mode == "reply" or self.config.instruction
+        ):
+            self._spawn(self._load_text_model())
         self.config, self.voice = new, voice
         await self.emit({"type": "session.updated", "session": self.describe()})
+
+    async def _load_text_model(self) -> None:
+        """A session that will need the text step loads its model now, while the person
+        speaks, not at the first answer (SmolLM2 takes half a minute to load on 2 cores)."""
+
+        def load() -> None:
+            self.rt.pipeline.models.text().load()
+
+        with contextlib.suppress(Exception):  # a missing extra is reported at the answer
+            await anyio.to_thread.run_sync(load)
 
     def _resolve_voice(self, name: str | None) -> Voice:
         try:
@@ -146,16 +172,71 @@ class Conversation(Hooks):
 
     async def interrupt(self) -> None:
         vad, response = self.config.turn_detection, self._response
+        if self._live():
+            return  # the person's own words, said as they go on talking: no barge-in
         if vad is not None and vad.interrupt_response and response is not None:
             await response.cancel("turn_detected")  # barge-in
 
     def busy(self) -> bool:
         if self._creating is not None and not self._creating.done():
             return True
+        if self._live_tail is not None and not self._live_tail.done():
+            return True
         return self._response is not None and not self._response.closed
 
-    async def heard(self, text: str, respond: bool) -> None:
+    def lagged(self, seconds: float) -> None:
+        if self._on_lag is not None:
+            self._on_lag(seconds)
+
+    def _live(self) -> bool:
+        """Whether this session says each sentence as soon as it is heard (`revoice.live`):
+        re-speak or translate, with turn detection that makes the responses."""
+        cfg, vad = self.config, self.config.turn_detection
+        return (
+            cfg.live
+            and cfg.kind == "realtime"
+            and cfg.mode != "reply"
+            and not cfg.instruction
+            and vad is not None
+            and vad.create_response
+        )
+
+    async def stable(self, item_id: str, text: str) -> None:
+        """Live: each whole sentence of the turn's stable words becomes a response at once,
+        while the person goes on talking (a live voice changer)."""
+        if not self._live():
+            return
+        if item_id != self._live_item:
+            self._live_item, self._live_said = item_id, 0
+        end = sentences_end(text, self._live_said)
+        if end > self._live_said:
+            words = text[self._live_said : end].strip()
+            self._live_said = end
+            self._say_in_order(words)
+
+    def _say_in_order(self, words: str) -> None:
+        """A response saying `words` once the responses queued before it are done."""
+        before = self._live_tail
+
+        async def say() -> None:
+            if before is not None:
+                await asyncio.wait({before})
+            previous = self._response
+            if previous is not None and previous.task is not None and not previous.closed:
+                await asyncio.wait({previous.task})
+            response = self._respond(words)
+            if response.task is not None:
+                await asyncio.wait({response.task})
+
+        self._live_tail = self._spawn(say())
+
+    async def heard(self, item_id: str, text: str, respond: bool) -> None:
+        if item_id == self._live_item:  # its first sentences were said while it was spoken
+            text, self._live_item = text[self._live_said :].strip(), None
         if not (respond and text and self.config.kind == "realtime"):
+            return
+        if self._live_tail is not None and not self._live_tail.done():
+            self._say_in_order(text)
             return
         previous = self._response
         if previous is not None and previous.task is not None and not previous.closed:
@@ -164,7 +245,9 @@ class Conversation(Hooks):
 
     # responses
 
-    def _respond(self, source: str, voice: Voice | None = None, audio: bool | None = None) -> None:
+    def _respond(
+        self, source: str, voice: Voice | None = None, audio: bool | None = None
+    ) -> Response:
         cfg = self.config
         request = Request(
             source=source,
@@ -181,6 +264,7 @@ class Conversation(Hooks):
         previous = self.items.last
         self.items.add_response(response)
         response.task = self._spawn(response.run(previous))
+        return response
 
     async def _response_create(self, event: dict[str, Any]) -> None:
         if self.config.kind != "realtime":

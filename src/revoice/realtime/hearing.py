@@ -64,6 +64,19 @@ def _text(words: list[Word]) -> str:
     return "".join(w.word for w in words)
 
 
+_SENTENCE_END = re.compile(r"[.!?…।॥]+[\"'”’)\]]*(?=\s|$)")
+
+
+def sentences_end(text: str, start: int = 0) -> int:
+    """Where the last whole sentence of `text[start:]` ends (an index into `text`), or `start`
+    when no sentence after it is complete yet ("Dr." and "3.5" end none)."""
+    for match in reversed(list(_SENTENCE_END.finditer(text, start))):
+        head = text[start : match.end()].strip()
+        if head and textsplit.split_sentences(f"{head} Next")[-1] == "Next":
+            return match.end()
+    return start
+
+
 class LiveTranscript:
     """The stable text of one turn so far, grown from successive hypotheses."""
 

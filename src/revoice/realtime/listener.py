@@ -56,8 +56,15 @@ class Hooks:
         """Whether a response is in progress."""
         return False
 
-    async def heard(self, text: str, respond: bool) -> None:
-        """A turn's whole transcript; `respond` when turn detection asks for a response."""
+    async def stable(self, item_id: str, text: str) -> None:
+        """The stable transcript so far of the turn still being spoken (it only grows)."""
+
+    async def heard(self, item_id: str, text: str, respond: bool) -> None:
+        """A turn's whole transcript (the stable one it began as, and its last words);
+        `respond` when turn detection asks for a response."""
+
+    def lagged(self, seconds: float) -> None:
+        """A turn's transcript came `seconds` after the turn was committed."""
 
 
 class Listener:
@@ -173,6 +180,7 @@ class Listener:
         samples = self._buffer.samples().copy()
         turn = self._turn or self._new_turn()
         turn.final_mark = self._mark()
+        turn.committed_at = time.monotonic()
         self._turn = None
         self._buffer.reset()
         self._item_id = new_id("item")
@@ -257,8 +265,8 @@ class Listener:
 
     # hearing
 
-    def _decode(self, audio: Audio, turn: Turn) -> Transcript:
-        return recognize(self.rt, self.config, self.voice, audio, turn)
+    def _decode(self, audio: Audio, turn: Turn, last: bool = False) -> Transcript:
+        return recognize(self.rt, self.config, self.voice, audio, turn, last)
 
     def _mark(self) -> int:
         """What has been heard so far, as a number that changes with new speech."""
@@ -291,7 +299,9 @@ class Listener:
         if detector.silence_ms < min(SPECULATE_MS, vad.silence_duration_ms // 2):
             return
         turn.guess_mark = detector.speech_windows
-        turn.job = self._spawn(self._pass(turn, self._buffer.samples(), detector.speech_windows))
+        turn.job = self._spawn(
+            self._pass(turn, self._buffer.samples(), detector.speech_windows, last=True)
+        )
 
     def _maybe_judge(self, detector: TurnDetector) -> None:
         """`semantic_vad`: at a pause, ask Smart Turn whether the turn sounds finished."""
@@ -315,12 +325,12 @@ class Listener:
         if edge is not None:
             await self._speech_stopped(self._vad_origin + edge.sample)
 
-    async def _pass(self, turn: Turn, samples: np.ndarray, mark: int) -> None:
+    async def _pass(self, turn: Turn, samples: np.ndarray, mark: int, last: bool = False) -> None:
         """Decode the turn's window: its stable words go out as a delta, and the hypothesis is
         kept, to end the turn with if nothing is heard after it."""
         offset, audio = turn.live.window(samples)
         try:
-            hypothesis = await self.rt.run("asr", self._decode, audio, turn)
+            hypothesis = await self.rt.run("asr", self._decode, audio, turn, last)
         except RevoiceError:
             return  # the end of the turn reports it
         finally:
@@ -329,6 +339,7 @@ class Listener:
         delta = turn.live.update(offset, hypothesis)
         if delta:
             await self._delta(turn.item_id, delta)
+            await self._hooks.stable(turn.item_id, turn.live.text)
 
     async def _final(self, turn: Turn, samples: np.ndarray) -> str:
         """The last words of a committed turn (a delta): from the last pass if nothing was
@@ -337,14 +348,14 @@ class Listener:
             offset, _, transcript = turn.guess
         else:
             offset, audio = turn.live.window(samples)
-            transcript = await self.rt.run("asr", self._decode, audio, turn)
+            transcript = await self.rt.run("asr", self._decode, audio, turn, True)
         delta = turn.live.finish(offset, transcript)
         heard = turn.live.heard_until
         end = turn.speech_end or len(samples)
         if heard and end / RATE - heard > MISSED_SECONDS:
             # Whisper sometimes ends a window after its first sentence: hear the rest alone
             tail = round(max(heard - 0.1, 0.0) * RATE)
-            rest = await self.rt.run("asr", self._decode, Audio(samples[tail:], RATE), turn)
+            rest = await self.rt.run("asr", self._decode, Audio(samples[tail:], RATE), turn, True)
             delta += turn.live.finish(tail, rest)
         return delta
 
@@ -378,6 +389,7 @@ class Listener:
                 return
             if delta:
                 await self._delta(turn.item_id, delta)
+            self._hooks.lagged(time.monotonic() - turn.committed_at)
             text = turn.live.text
             item["content"][0]["transcript"] = text
             await self._emit(
@@ -389,4 +401,4 @@ class Listener:
                     "usage": {"type": "duration", "seconds": round(len(samples) / RATE, 3)},
                 }
             )
-            await self._hooks.heard(text, respond)
+            await self._hooks.heard(turn.item_id, text, respond)

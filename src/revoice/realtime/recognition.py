@@ -12,6 +12,13 @@ from revoice.realtime.hearing import LiveTranscript
 from revoice.realtime.session import SessionConfig
 from revoice.types import Task, TranscribeOptions, Transcript, Voice
 
+#: a language Whisper detected on this much speech, this surely, holds for the rest of a turn
+SURE_SECONDS = 1.0
+SURE_PROBABILITY = 0.9
+#: languages whose last pass may be greedy: English WER held with beam 1, Hindi CER went from
+#: 0.39 to 2.08 (BENCHMARKS.md, "ASR knobs"), so other languages keep `asr.beam_size`
+GREEDY_SAFE = frozenset({"en"})
+
 
 def running(task: asyncio.Task[None] | None) -> bool:
     return task is not None and not task.done()
@@ -47,13 +54,23 @@ class Turn:
     final_mark: int = -2
     #: where its speech ended (samples into the turn), when turn detection says
     speech_end: int = 0
+    committed_at: float = 0.0  # time.monotonic() when it was committed
 
 
 def recognize(
-    rt: Runtime, config: SessionConfig, voice: Voice | None, audio: Audio, turn: Turn
+    rt: Runtime,
+    config: SessionConfig,
+    voice: Voice | None,
+    audio: Audio,
+    turn: Turn,
+    last: bool = False,
 ) -> Transcript:
     """Transcribe part of a turn with word timings (blocking: call it in a worker thread). The
-    language is settled on the turn's first decode: the session's, or a hint from the voice."""
+    language is the session's, or a hint from the voice; failing both, Whisper detects it
+    until it has found it surely once (`SURE_SECONDS`, `SURE_PROBABILITY`) for the turn.
+    `last`: the pass that may end the turn (at a pause, or after the commit), decoded with
+    `realtime.beam_size` (greedy by default) for speed when the turn is English; partial
+    passes, and other languages, use `asr.beam_size`."""
     pipeline = rt.pipeline
     task: Task = "translate" if config.mode == "translate" else "transcribe"
     model = asr_model(rt, config.transcription_model)
@@ -63,8 +80,24 @@ def recognize(
             if task == "transcribe"
             else config.language
         )
-        turn.language_known = True
+        turn.language_known = turn.language is not None
     options = TranscribeOptions(
-        language=turn.language, task=task, prompt=config.prompt, word_timestamps=True
+        language=turn.language,
+        task=task,
+        prompt=config.prompt,
+        word_timestamps=True,
+        beam_size=(
+            rt.settings.realtime.beam_size if last and turn.language in GREEDY_SAFE else None
+        ),
     )
-    return pipeline.transcribe(audio, options, model)
+    transcript = pipeline.transcribe(audio, options, model)
+    if (
+        not turn.language_known
+        and transcript.text
+        and len(audio.samples) >= SURE_SECONDS * audio.sample_rate
+        and transcript.language_probability >= SURE_PROBABILITY
+    ):
+        # Whisper detected it on enough speech, surely: the turn's later passes reuse it
+        # (detection is a whole extra 30 s encoder pass, on every pass otherwise)
+        turn.language, turn.language_known = transcript.language, True
+    return transcript

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -57,6 +58,7 @@ class Response:
         self.item_id = new_id("item")
         self._emit = emit
         self._lead = lead_seconds
+        self._playback: float | None = None  # when the first audio delta went out
         self.closed = False  # once set, nothing more of this response is sent
         self.status = "in_progress"
         self.text = ""
@@ -199,23 +201,30 @@ class Response:
             engine, rt.pipeline.speak, self.text, req.voice, options
         )
         resampler = soxr.ResampleStream(req.voice.sample_rate, req.fmt.rate, 1, dtype="float32")
-        started = time.monotonic()
         try:
             while (chunk := await rt.run(engine, next, speech, None)) is not None:
-                await self._send_audio(resampler.resample_chunk(chunk.samples), started)
-            await self._send_audio(
-                resampler.resample_chunk(np.zeros(0, np.float32), last=True), started
-            )
+                await self._send_audio(resampler.resample_chunk(chunk.samples))
+            await self._send_audio(resampler.resample_chunk(np.zeros(0, np.float32), last=True))
         finally:
             close = getattr(speech, "close", None)
             if close is not None:
-                close()
+                # cancelled (barge-in, a closed socket) while a worker thread makes the next
+                # chunk, the generator cannot be closed while it runs ("generator already
+                # executing"): it is closed when that chunk is done and nothing holds it
+                with contextlib.suppress(ValueError):
+                    close()
 
-    async def _send_audio(self, samples: np.ndarray, started: float) -> None:
+    async def _send_audio(self, samples: np.ndarray) -> None:
+        """Send in short deltas, at most `lead` seconds ahead of playback, which starts when
+        the first delta arrives (not when synthesis began: a slow first chunk must not let
+        the rest out at once, or truncating it at the playback point would mean nothing)."""
         step = max(1, round(DELTA_SECONDS * self.request.fmt.rate))
         for start in range(0, len(samples), step):
             piece = samples[start : start + step]
-            ahead = self.samples_sent / self.request.fmt.rate - (time.monotonic() - started)
+            if self._playback is None:
+                self._playback = time.monotonic()
+            played = time.monotonic() - self._playback
+            ahead = self.samples_sent / self.request.fmt.rate - played
             if ahead > self._lead:
                 await asyncio.sleep(ahead - self._lead)
             data = base64.b64encode(self.request.fmt.encode(piece)).decode("ascii")

@@ -3,7 +3,8 @@
 Both shapes are read: GA (`{"type": "realtime", "audio": {"input": {...}, "output": {...}}}`)
 and beta (`input_audio_format`, `turn_detection`, `voice`, ... at the top level). Fields
 revoice has no use for (tools, tracing, truncation, ...) are accepted and ignored. revoice's
-own field is `revoice`: `{"mode": "none" | "translate" | "reply", "instruction": str}`.
+own field is `revoice`: `{"mode": "none" | "translate" | "reply", "instruction": str, "live":
+bool}` (`live`: re-speak each sentence while the person is still talking; see `Conversation`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from revoice.errors import InvalidOption
 from revoice.pipeline import TEXT_MODES, TextMode
 from revoice.realtime.formats import AudioFormat, parse_format
 from revoice.realtime.turns import ServerVad
+from revoice.types import SPEED
 
 Kind = Literal["realtime", "transcription"]
 #: `semantic_vad` eagerness -> (Smart Turn's probability that ends a turn at a pause, the
@@ -45,6 +47,8 @@ class SessionConfig:
     eagerness: str = "auto"
     mode: TextMode = "none"
     instruction: str | None = None
+    #: re-speak each sentence once its words are stable, while the person is still talking
+    live: bool = False
 
     def describe(self, voice_id: str) -> dict[str, Any]:
         """The GA session object (`session.created` / `session.updated`)."""
@@ -76,7 +80,7 @@ class SessionConfig:
             "turn_detection": turn,
             "noise_reduction": None,
         }
-        revoice = {"mode": self.mode, "instruction": self.instruction}
+        revoice = {"mode": self.mode, "instruction": self.instruction, "live": self.live}
         if self.kind == "transcription":
             return {
                 "type": "transcription",
@@ -211,7 +215,7 @@ def _output(spec: dict[str, Any], param: str) -> dict[str, Any]:
     if "voice" in spec:
         out["voice"] = _voice(spec["voice"], f"{param}.voice")
     if spec.get("speed") is not None:
-        out["speed"] = _number(spec["speed"], f"{param}.speed", 0.25, 4.0)
+        out["speed"] = _number(spec["speed"], f"{param}.speed", SPEED.low, SPEED.high)
     return out
 
 
@@ -234,6 +238,12 @@ def _revoice(value: Any) -> dict[str, Any]:
         out["mode"] = mode
     if "instruction" in spec:
         out["instruction"] = _optional_text(spec["instruction"], "session.revoice.instruction")
+    if "live" in spec:
+        if not isinstance(spec["live"], bool):
+            raise InvalidOption(
+                "session.revoice.live must be true or false", "session.revoice.live"
+            )
+        out["live"] = spec["live"]
     return out
 
 

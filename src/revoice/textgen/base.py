@@ -59,7 +59,28 @@ def plain_prompt(prompt: str, instruction: str | None) -> str:
     return f"{instruction.strip().rstrip(':')}:\n\n{prompt}"
 
 
-def clean_reply(text: str) -> str:
-    """The generated text as it should be spoken: reasoning blocks and extra spaces removed."""
+#: what small instruction models put before the text they were asked for ("The following is
+#: a rewritten version of the text:", "Sure! Here is the summary:", "Rewritten text:")
+_PREAMBLE = re.compile(
+    r"""^\s*(?:(?:sure|okay|ok|certainly)[,!.]?\s*)?
+    (?:(?:here(?:'s|\s+is|\s+are)|the\s+following\s+is|below\s+is)\b[^\n:]{0,100}
+      |[\w ]{0,30}\b(?:text|version|summary|translation)\s*)
+    :\s*""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_QUOTES = (('"', '"'), ("\u201c", "\u201d"), ("'", "'"))
+
+
+def clean_reply(text: str, instruction: bool = False) -> str:
+    """The generated text as it should be spoken: reasoning blocks and extra spaces removed;
+    for an instruction, also the model's preamble ("Here is the rewritten text:") and the
+    quotes around its answer: only the text asked for is spoken."""
     text = _THINK.sub(" ", text)
-    return re.sub(r"[ \t]+", " ", text).strip()
+    text = re.sub(r"[ \t]+", " ", text).strip()
+    if instruction:
+        rest = _PREAMBLE.sub("", text, count=1).strip()
+        text = rest or text
+        for left, right in _QUOTES:
+            if len(text) > 2 and text.startswith(left) and text.endswith(right):
+                text = text[1:-1].strip()
+    return text

@@ -14,7 +14,7 @@ from typing import Any
 
 from revoice.config import Settings
 from revoice.errors import EngineUnavailable
-from revoice.textgen.base import chat_messages, clean_reply
+from revoice.textgen.base import chat_messages, clean_reply, mode
 
 
 class OpenAIChatGenerator:
@@ -74,4 +74,4 @@ class OpenAIChatGenerator:
             raise EngineUnavailable(
                 f"the chat server at {self.url} sent no choices[0].message.content"
             ) from None
-        return clean_reply(str(content or ""))
+        return clean_reply(str(content or ""), instruction=mode(instruction) == "instruction")

@@ -17,7 +17,7 @@ from typing import Any
 from revoice.config import Settings
 from revoice.device import four_bit_support, place, require, weights_dir
 from revoice.errors import SMOLLM2_PACKAGE, EngineUnavailable
-from revoice.textgen.base import chat_messages, clean_reply, plain_prompt
+from revoice.textgen.base import chat_messages, clean_reply, mode, plain_prompt
 
 DEFAULT_MODEL = "google/flan-t5-large"
 SMOLLM2 = "smollm2"
@@ -201,4 +201,7 @@ class TransformersGenerator:
         with self._run, torch.inference_mode():
             output = model.generate(**inputs, **options)
         new = output[0] if self._seq2seq else output[0][inputs["input_ids"].shape[1] :]
-        return clean_reply(str(tokenizer.decode(new, skip_special_tokens=True)))
+        return clean_reply(
+            str(tokenizer.decode(new, skip_special_tokens=True)),
+            instruction=mode(instruction) == "instruction",
+        )

@@ -21,18 +21,18 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from revoice import text as textsplit
 from revoice.audio import Audio
 from revoice.config import Settings
-from revoice.device import hub_offline, place, require, weights_dir
+from revoice.device import hub_offline, installed, place, require, weights_dir, weights_here
 from revoice.errors import EngineUnavailable, UnknownName
-from revoice.tts.base import with_pause
+from revoice.tts.base import UserVoice, with_pause
 from revoice.types import SynthesisOptions, Voice
 
 log = logging.getLogger(__name__)
@@ -71,16 +71,6 @@ _FEMALE = {
     "zh": {4, 6, 7, 9},
 }
 PRESETS = tuple(f"v2/{lang}_speaker_{n}" for lang in LANGUAGES for n in range(10))
-#: the seed design's seven voice names and the Bark presets it gave them
-SEED_BINDING = {
-    "english-male-1": "v2/en_speaker_1",
-    "english-male-2": "v2/en_speaker_2",
-    "english-female": "v2/en_speaker_9",
-    "hindi-male-1": "v2/hi_speaker_2",
-    "hindi-male-2": "v2/hi_speaker_5",
-    "hindi-female-1": "v2/hi_speaker_0",
-    "hindi-female-2": "v2/hi_speaker_4",
-}
 _PRESET = re.compile(r"v2/([a-z]{2})_speaker_(\d)")
 _KEYS = ("semantic_prompt", "coarse_prompt", "fine_prompt")
 _NDIM = {"semantic_prompt": 1, "coarse_prompt": 2, "fine_prompt": 2}
@@ -117,12 +107,18 @@ def preset_voices() -> list[Voice]:
     return [preset_voice(p) for p in PRESETS]
 
 
-def seed_voices() -> list[Voice]:
-    """The seed's seven names bound to the seed's exact Bark presets."""
-    return [
-        preset_voice(p, vid, f"Seed preset: Bark {p} ({LANGUAGE_NAMES[p[3:5]]})")
-        for vid, p in SEED_BINDING.items()
-    ]
+def listed(settings: Settings) -> bool:
+    """Whether Bark's presets belong in the catalogue: with `auto`, when the bark extra is
+    installed and Bark's weights are here (a model directory, the Hugging Face cache, or
+    downloading allowed), so no listed voice answers only "no weights". Checked without
+    importing torch."""
+    cfg = settings.bark
+    if cfg.voices == "auto":
+        if cfg.seed_presets:
+            return True
+        name = settings.bark_model or cfg.model
+        return installed("torch", "transformers") and weights_here(name, cfg.allow_download)
+    return cfg.voices == "on"
 
 
 def estimate_seconds(text: str) -> float:
@@ -135,6 +131,35 @@ def estimate_seconds(text: str) -> float:
 
 class BarkSynthesizer:
     """Speaks with Bark's presets; one piece (about a sentence) per yielded chunk."""
+
+    blends: ClassVar[bool] = False
+
+    @staticmethod
+    def voices(settings: Settings) -> list[Voice]:
+        return preset_voices() if listed(settings) else []
+
+    @staticmethod
+    def user_voice(spec: Mapping[str, Any], common: UserVoice) -> Voice:
+        """`base` (or `model`): a v2 preset name, or a .npz history prompt of your own."""
+        base = spec.get("base") or spec.get("model") or "v2/en_speaker_6"
+        if isinstance(base, str) and base.endswith(".npz"):
+            try:
+                found = Path(base).expanduser().is_file()
+            except (OSError, RuntimeError, ValueError):
+                found = False
+            if not found:
+                raise common.error(f"Bark voice file {base} not found")
+            base = str(Path(base).expanduser())
+        elif base not in PRESETS:
+            raise common.error(
+                f"base must be a Bark preset such as 'v2/en_speaker_6' "
+                f"(v2/<{'|'.join(LANGUAGES)}>_speaker_<0-9>) or a .npz voice file"
+            )
+        return common.voice("bark", SAMPLE_RATE, str(base))
+
+    @staticmethod
+    def voice_file(voice: Voice) -> str | None:
+        return voice.base if voice.base.endswith(".npz") else None
 
     def __init__(self, settings: Settings) -> None:
         require("bark", "bark", "torch", "transformers")

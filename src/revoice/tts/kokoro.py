@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator, Mapping
-from typing import Any
+from dataclasses import replace
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -20,6 +22,7 @@ from revoice.audio import Audio
 from revoice.config import Settings
 from revoice.errors import UnknownName
 from revoice.tts.base import (
+    UserVoice,
     effective_speed,
     onnx_providers,
     session_options,
@@ -27,15 +30,99 @@ from revoice.tts.base import (
     with_pause,
 )
 from revoice.tts.phonemes import espeak_voice, phonemize
-from revoice.types import SynthesisOptions, Voice
+from revoice.types import SynthesisOptions, Voice, is_number
 
 SAMPLE_RATE = 24000
 MAX_TOKENS = 500  # the model's limit is 510; leave room for the boundary tokens
 STYLES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
+#: highest sample level Kokoro's output may reach: -1 dBFS. jm_kumo's raw output goes past
+#: full scale (peak 1.14 on a short Hindi sentence), which encoders clip.
+PEAK = 10.0 ** (-1.0 / 20.0)
+
+
+_STYLE_GENDER = {"jf": "female", "jm": "male"}
+#: Kokoro styles that are one speaker to the ear and to a speaker embedder (cosine 0.70-0.89
+#: between them, against 0.88-0.95 for one style on two sentences)
+_ONE_SPEAKER = ("jf_gongitsune", "jf_nezumi", "jf_tebukuro")
+
+
+def kokoro_voice(
+    vid: str,
+    languages: tuple[str, ...],
+    description: str,
+    blend: Mapping[str, float],
+    gender: str,
+    speed: float = 1.0,
+    pitch: float = 0.0,
+    formant: float = 1.0,
+) -> Voice:
+    """A Kokoro voice: one style pack, or a blend of them (name -> weight)."""
+    return Voice(
+        id=vid,
+        engine="kokoro",
+        languages=languages,
+        gender=gender,  # type: ignore[arg-type]
+        sample_rate=SAMPLE_RATE,
+        description=description,
+        base=next(iter(blend)),
+        blend=MappingProxyType(dict(blend)),
+        speed=speed,
+        pitch=pitch,
+        formant=formant,
+    )
+
+
+def _same_speaker(style: str) -> str:
+    if style not in _ONE_SPEAKER:
+        return ""
+    others = " and ".join(f"kokoro/{s}" for s in _ONE_SPEAKER if s != style)
+    return f"; one speaker with {others}"
 
 
 class KokoroSynthesizer:
     """Speaks English and Hindi (any espeak language, really) with Kokoro style packs."""
+
+    blends: ClassVar[bool] = True
+
+    @staticmethod
+    def voices(settings: Settings) -> list[Voice]:
+        """Each shipped style pack as a voice, `kokoro/<style>`."""
+        return [
+            kokoro_voice(
+                f"kokoro/{name}",
+                ("en", "hi"),
+                f"Kokoro style {name}: a Japanese {_STYLE_GENDER[name[:2]]} speaker, English "
+                f"and Hindi with a Japanese accent{_same_speaker(name)}",
+                {name: 1.0},
+                _STYLE_GENDER[name[:2]],
+            )
+            for name in STYLES
+        ]
+
+    @staticmethod
+    def user_voice(spec: Mapping[str, Any], common: UserVoice) -> Voice:
+        """`blend = {style = weight, ...}` or `base = "<style>"` (default jf_alpha)."""
+        blend = spec.get("blend") or {str(spec.get("base", "jf_alpha")): 1.0}
+        if not isinstance(blend, Mapping) or not blend:
+            raise common.error("blend must be a table of style = weight")
+        for name, weight in blend.items():
+            if name not in STYLES:
+                raise common.error(f"unknown Kokoro style {name!r}; valid: {', '.join(STYLES)}")
+            if not is_number(weight) or not 0 < weight < 1e6:
+                raise common.error(f"blend weight of {name} must be > 0 (a finite number)")
+        voice = kokoro_voice(
+            common.id,
+            common.languages,
+            common.description,
+            {k: float(v) for k, v in blend.items()},
+            common.gender,
+            common.speed,
+        )
+        return replace(voice, source="user")
+
+    @staticmethod
+    def voice_file(voice: Voice) -> str | None:
+        return None  # style packs ship with revoice
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -114,5 +201,15 @@ class KokoroSynthesizer:
                     "speed": speed,
                 },
             )[0]
-            samples = np.asarray(out, dtype=np.float32).reshape(-1)
+            samples = headroom(np.asarray(out, dtype=np.float32).reshape(-1))
             yield with_pause(trim_silence(samples, SAMPLE_RATE), SAMPLE_RATE, pause)
+
+
+def headroom(samples: np.ndarray, peak: float = PEAK) -> np.ndarray:
+    """The samples scaled down so that none exceeds `peak` (quieter audio is left alone).
+
+    Per piece (a sentence), since the audio streams: a loud sentence comes out a little
+    quieter rather than clipped.
+    """
+    top = float(np.max(np.abs(samples))) if len(samples) else 0.0
+    return samples * np.float32(peak / top) if top > peak else samples

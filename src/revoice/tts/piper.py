@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from revoice import assets
 from revoice import text as textsplit
 from revoice.audio import Audio
 from revoice.config import Settings
 from revoice.errors import EngineUnavailable
-from revoice.tts.base import effective_speed, onnx_providers, trim_silence, with_pause
+from revoice.tts.base import (
+    UserVoice,
+    effective_speed,
+    onnx_providers,
+    trim_silence,
+    with_pause,
+)
 from revoice.tts.phonemes import phonemize
 from revoice.types import SynthesisOptions, Voice
 
@@ -21,8 +29,53 @@ from revoice.types import SynthesisOptions, Voice
 _MAX_PHONEMES = 400
 
 
+def joe(vid: str = "piper/joe", description: str | None = None) -> Voice:
+    """The shipped Piper voice, en_US-joe-medium."""
+    model, config = assets.piper_joe()
+    return Voice(
+        vid,
+        "piper",
+        ("en",),
+        "male",
+        int(json.loads(config.read_text())["audio"]["sample_rate"]),
+        description or "Piper en_US-joe-medium: US English male, fast and clear",
+        base=str(model),
+    )
+
+
 class PiperSynthesizer:
     """Speaks with any Piper voice; `voice.base` is the path of its .onnx model."""
+
+    blends: ClassVar[bool] = False
+
+    @staticmethod
+    def voices(settings: Settings) -> list[Voice]:
+        return [joe()]
+
+    @staticmethod
+    def user_voice(spec: Mapping[str, Any], common: UserVoice) -> Voice:
+        """`model = "/path/to/voice.onnx"` (or `base`), with its `.onnx.json` beside it."""
+        model = spec.get("model") or spec.get("base")
+        if not isinstance(model, str) or not model:
+            raise common.error('a piper voice needs model = "/path/to/voice.onnx"')
+        try:
+            path = Path(model).expanduser()
+            config = Path(f"{path}.json")
+            found = path.is_file() and config.is_file()
+        except (OSError, RuntimeError, ValueError):  # unknown ~user, name too long, NUL byte
+            found = False
+            path = config = Path(model)
+        if not found:
+            raise common.error(f"model {path} (and {config.name}) not found")
+        try:
+            rate = int(json.loads(config.read_text())["audio"]["sample_rate"])
+        except (ValueError, KeyError, TypeError, OSError):
+            raise common.error(f"{config} is not a Piper voice config") from None
+        return common.voice("piper", rate, str(path))
+
+    @staticmethod
+    def voice_file(voice: Voice) -> str | None:
+        return voice.base
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings

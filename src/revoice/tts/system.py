@@ -17,10 +17,10 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from revoice import text as textsplit
 from revoice.audio import Audio
 from revoice.config import Settings
 from revoice.errors import EngineUnavailable
-from revoice.tts.base import effective_speed, trim_silence, with_pause
+from revoice.tts.base import UserVoice, effective_speed, trim_silence, with_pause
 from revoice.types import Gender, SynthesisOptions, Voice
 
 Program = Literal["festival", "flite", "espeak-ng"]
@@ -92,7 +92,7 @@ SYSTEM_VOICES: tuple[SystemVoice, ...] = (
         "male",
         16000,
         "Festival NSK: native Hindi male diphone voice (IIT Madras); Latin-script words are "
-        "said by festival's kal",
+        "said by festival's kal, so English text sounds like festival/kal",
     ),
     SystemVoice(
         "festival/us_slt_hts",
@@ -101,7 +101,8 @@ SYSTEM_VOICES: tuple[SystemVoice, ...] = (
         ("en",),
         "female",
         32000,
-        "Festival CMU SLT (HTS): US English female, statistical parametric",
+        "Festival CMU SLT (HTS): US English female, statistical parametric; the same speaker "
+        "as flite/slt",
     ),
     SystemVoice(
         "festival/kal",
@@ -110,10 +111,17 @@ SYSTEM_VOICES: tuple[SystemVoice, ...] = (
         ("en",),
         "male",
         16000,
-        "Festival kal: US English male diphone voice, robotic but clear",
+        "Festival kal: US English male diphone voice, robotic but clear; the same speaker as "
+        "flite/kal (and festival/hi_nsk's English)",
     ),
     SystemVoice(
-        "flite/slt", "flite", "slt", ("en",), "female", 16000, "flite SLT: US English female"
+        "flite/slt",
+        "flite",
+        "slt",
+        ("en",),
+        "female",
+        16000,
+        "flite SLT: US English female; the same speaker as festival/us_slt_hts",
     ),
     SystemVoice("flite/rms", "flite", "rms", ("en",), "male", 16000, "flite RMS: US English male"),
     SystemVoice(
@@ -126,7 +134,7 @@ SYSTEM_VOICES: tuple[SystemVoice, ...] = (
         ("en",),
         "male",
         16000,
-        "flite kal (16 kHz diphones): US English male, robotic",
+        "flite kal (16 kHz diphones): US English male, robotic; the same speaker as festival/kal",
     ),
     SystemVoice(
         "espeak-ng/en-us",
@@ -237,25 +245,15 @@ def _list_output(argv: list[str]) -> str:
     return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else ""
 
 
-def system_voices() -> list[Voice]:
-    """The catalogue entries of every installed system voice (empty when none is)."""
+def system_voices(program: Program | None = None) -> list[Voice]:
+    """The catalogue entries of every installed system voice (of `program`, or of all three;
+    empty when none is)."""
     found = discover()
-    return [spec.voice() for spec in SYSTEM_VOICES if found.has(spec)]
-
-
-def preset_bindings(voices: list[Voice]) -> dict[str, Voice]:
-    """Seed presets that an installed system voice serves better, rebound to it: hindi-male-2
-    speaks with festival's NSK, a native Hindi male voice, instead of a Kokoro blend."""
-    nsk = next((v for v in voices if v.id == "festival/hi_nsk"), None)
-    if nsk is None:
-        return {}
-    return {
-        "hindi-male-2": replace(
-            nsk,
-            id="hindi-male-2",
-            description="Seed preset: Hindi male, native (Festival NSK diphone voice)",
-        )
-    }
+    return [
+        spec.voice()
+        for spec in SYSTEM_VOICES
+        if (program is None or spec.program == program) and found.has(spec)
+    ]
 
 
 # -- synthesis ------------------------------------------------------------------------------
@@ -279,6 +277,23 @@ class SystemSynthesizer:
     private temporary directory, read its WAV, trim it and yield it."""
 
     program: ClassVar[Program]
+    blends: ClassVar[bool] = False
+
+    @classmethod
+    def voices(cls, settings: Settings) -> list[Voice]:
+        """The program's installed voices (none when it is not installed)."""
+        return system_voices(cls.program)
+
+    @classmethod
+    def user_voice(cls, spec: Mapping[str, Any], common: UserVoice) -> Voice:
+        raise common.error(
+            f"{cls.program} voices come from the system; customise one with "
+            f'voice = "{cls.program}/..." (see `revoice voices`)'
+        )
+
+    @staticmethod
+    def voice_file(voice: Voice) -> str | None:
+        return None
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings

@@ -7,23 +7,33 @@ name. Nothing is written to a shared file, so users never see each other's data.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
 import numpy as np
 
-from revoice import codecs
+from revoice import codecs, storage
 from revoice.audio import Audio
-from revoice.errors import RevoiceError
-from revoice.pipeline import Pipeline, TextMode
-from revoice.types import SynthesisOptions
-from revoice.ui.voice_maker import build_voice_maker
+from revoice.errors import RevoiceError, UnknownVoice
+from revoice.pipeline import ConversionOptions, Pipeline, TextMode
+from revoice.types import SPEED, SynthesisOptions, Task
+from revoice.ui.live import build_live
+from revoice.ui.voice_maker import build_voice_maker, follow_catalogue, voice_choices
 
 TITLE = "revoice: voice to voice"
 #: the page's text-step choices and the pipeline mode each one means
 STEPS: dict[str, TextMode] = {"transcribe": "none", "translate": "translate", "reply": "reply"}
 LANGUAGES = [("detect", "auto"), ("English", "en"), ("Hindi", "hi")]
+log = logging.getLogger(__name__)
+#: the transcript box's label, as said and in translate mode (Whisper's English, not yours)
+HEARD = "You said"
+HEARD_TRANSLATED = "You said, translated to English"
+READY = "Record or upload your voice, then press **Convert**."
+#: (stage for the page's status line, transcript, live chunk, whole file, spoken text)
+Step = tuple[Any, Any, Any, Any, Any]
 
 
 def _gradio_audio(audio: Audio) -> tuple[int, np.ndarray]:
@@ -31,11 +41,55 @@ def _gradio_audio(audio: Audio) -> tuple[int, np.ndarray]:
 
 
 def _user_error(exc: RevoiceError) -> gr.Error:
+    if isinstance(exc, UnknownVoice):  # the whole catalogue would fill the screen
+        return gr.Error(
+            f"unknown voice {exc.name!r}: choose one from the Voice list.",
+            print_exception=False,
+        )
     return gr.Error(str(exc), print_exception=False)
 
 
+def _for_api(steps: Iterator[Step]) -> Iterator[tuple[Any, Any, Any, Any]]:
+    """The four outputs of the API's /convert and /speak (no status line); errors raise.
+
+    An API caller reads the answer, it does not listen to a player: the speech comes once,
+    whole, in both audio outputs, and the chunks the page streams to its player are not sent
+    (Gradio would encode each one to AAC and write it to its cache for nobody)."""
+    skip = gr.skip()
+    for _stage, transcript, _chunk, whole, text in steps:
+        if transcript == skip and whole == skip and text == skip:
+            continue  # a stage alone, or a chunk for the page's player
+        yield transcript, whole, whole, text
+
+
+def _status(text: str, error: bool = False) -> Any:
+    return gr.update(value=text, elem_classes=["status-error"] if error else [])
+
+
+def _for_page(steps: Iterator[Step], heard: str | None) -> Iterator[Step]:
+    """The page's view of a run: every stage in the status line; an error there alone, with
+    the outputs left empty (no "Error" stamped on each box)."""
+    if heard is None:  # speak again: the transcript and the edited text stay
+        yield _status("Starting..."), gr.skip(), None, None, gr.skip()
+    else:
+        yield _status("Starting..."), gr.update(value="", label=heard), None, None, ""
+    try:
+        for stage, *outputs in steps:
+            yield (gr.skip() if stage is None else _status(stage), *outputs)
+    except gr.Error as exc:
+        yield _status(f"**Error:** {exc.message}", error=True), *[gr.skip()] * 4
+    except Exception:
+        log.exception("the page's request failed")
+        yield (
+            _status("**Error:** something went wrong on the server (its log says what).", True),
+            *[gr.skip()] * 4,
+        )
+
+
 class Handlers:
-    """The page's callbacks, bound to one pipeline."""
+    """The page's callbacks, bound to one pipeline. `convert` and `speak` are the API's
+    endpoints (four outputs, errors raised); `page_convert` and `page_speak` drive the page
+    (a status line first, errors shown there)."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
@@ -50,6 +104,37 @@ class Handlers:
         instruction: str = "",
     ) -> Iterator[tuple[Any, Any, Any, Any]]:
         """Transcript and text first, then speech chunk by chunk, then the whole file."""
+        yield from _for_api(self._convert(recording, voice, language, step, speed, instruction))
+
+    def page_convert(
+        self,
+        recording: str | None,
+        voice: str,
+        language: str,
+        step: str,
+        speed: float,
+        instruction: str = "",
+    ) -> Iterator[Step]:
+        heard = HEARD_TRANSLATED if step == "translate" else HEARD
+        steps = self._convert(recording, voice, language, step, speed, instruction)
+        yield from _for_page(steps, heard)
+
+    def speak(self, text: str, voice: str, speed: float) -> Iterator[tuple[Any, Any, Any, Any]]:
+        """Speak the (edited) text again."""
+        yield from _for_api(self._speak(text, voice, speed))
+
+    def page_speak(self, text: str, voice: str, speed: float) -> Iterator[Step]:
+        yield from _for_page(self._speak(text, voice, speed), None)
+
+    def _convert(
+        self,
+        recording: str | None,
+        voice: str,
+        language: str,
+        step: str,
+        speed: float,
+        instruction: str,
+    ) -> Iterator[Step]:
         if not recording:
             raise gr.Error("Record something or upload an audio file first.", print_exception=False)
         mode = STEPS.get(step)
@@ -59,80 +144,132 @@ class Handlers:
             audio = codecs.decode(
                 recording, max_seconds=self.pipeline.settings.limits.max_audio_seconds
             )
-            if mode != "reply" and not instruction.strip():
-                yield from self._live(audio, voice, language, mode, speed)
-                return
-            conversion = self.pipeline.convert(
-                audio,
+            _room_for(audio.duration)
+            options = ConversionOptions(
                 voice,
-                language=None if language == "auto" else language,
-                speed=speed,
+                None if language == "auto" else language,
                 mode=mode,
                 instruction=instruction,
+                speed=speed,
             )
-            if not conversion.transcript.text:
+            if options.as_heard:
+                yield from self._live(audio, options, detected=language == "auto")
+                return
+            if not any(m.startswith("text:") for m in self.pipeline.models.loaded()):
+                yield (
+                    "Getting the text model ready (the first time takes a while)...",
+                    *[gr.skip()] * 4,
+                )
+            self.pipeline.models.text()  # a missing text model fails before transcribing
+            yield _hearing(options.task), *[gr.skip()] * 4
+            # the transcript first (shown while the text model thinks), then the text step
+            heard = self.pipeline.conversion(
+                audio, replace(options, mode="none", instruction=None), streamed=False
+            )  # its speech is lazy: nothing is spoken from it
+            transcript = heard.transcript.text
+            if not transcript:
                 raise gr.Error("No speech was found in the recording.", print_exception=False)
-            yield conversion.transcript.text, None, None, conversion.text
-            yield from self._stream(conversion.speech, conversion.transcript.text, conversion.text)
+            thinking = "Thinking of a reply..." if options.mode == "reply" else "Rewriting it..."
+            yield thinking, transcript, gr.skip(), gr.skip(), gr.skip()
+            text = self.pipeline.text_step(transcript, options.mode, options.instruction)
+            if not text.strip():
+                raise gr.Error("The text model gave no words to say.", print_exception=False)
+            speech = self.pipeline.speak(text, heard.voice, SynthesisOptions(speed=speed))
+            yield "Speaking...", gr.skip(), gr.skip(), gr.skip(), text
+            done = _done(heard.transcript.language, detected=language == "auto")
+            yield from self._stream(speech, transcript, text, done)
         except RevoiceError as exc:
             raise _user_error(exc) from None
 
-    def _live(
-        self, audio: Audio, voice: str, language: str, mode: TextMode, speed: float
-    ) -> Iterator[tuple[Any, Any, Any, Any]]:
+    def _live(self, audio: Audio, options: ConversionOptions, detected: bool) -> Iterator[Step]:
         """Say each sentence as soon as it is heard, while the rest is still transcribed."""
-        live = self.pipeline.convert_live(
-            audio,
-            voice,
-            language=None if language == "auto" else language,
-            task="translate" if mode == "translate" else "transcribe",
-            speed=speed,
-        )
+        yield _hearing(options.task), *[gr.skip()] * 4
+        live = self.pipeline.conversion(audio, options)
         chunks: list[Audio] = []
         for event in live.events():
             if isinstance(event, Audio):
+                stage = None if chunks else "Speaking (and still listening to the rest)..."
                 chunks.append(event)
-                yield gr.skip(), _gradio_audio(event), gr.skip(), gr.skip()
+                yield stage, gr.skip(), _gradio_audio(event), gr.skip(), gr.skip()
             else:
                 text = live.transcript.text
-                yield text, gr.skip(), gr.skip(), text
+                yield None, text, gr.skip(), gr.skip(), text
         text = live.transcript.text
         if not text:
             raise gr.Error("No speech was found in the recording.", print_exception=False)
         whole = _gradio_audio(Audio.concat(chunks)) if chunks else None
-        yield text, gr.skip(), whole, text
+        done = _done(live.transcript.language, detected=detected)
+        yield done, text, gr.skip(), whole, text
 
-    def speak(self, text: str, voice: str, speed: float) -> Iterator[tuple[Any, Any, Any, Any]]:
-        """Speak the (edited) text again."""
+    def _speak(self, text: str, voice: str, speed: float) -> Iterator[Step]:
         if not text or not any(ch.isalnum() for ch in text):
             raise gr.Error("There is no text to speak.", print_exception=False)
         limit = self.pipeline.settings.limits.max_text_chars
         if len(text) > limit:
             raise gr.Error(f"The text is longer than {limit} characters.", print_exception=False)
         try:
+            _room_for(len(text) / _CHARS_PER_SECOND)
             speech = self.pipeline.speak(text, voice, SynthesisOptions(speed=speed))
-            yield gr.skip(), None, None, gr.skip()
-            yield from self._stream(speech, gr.skip(), text)
+            yield "Speaking...", gr.skip(), None, None, gr.skip()
+            yield from self._stream(speech, gr.skip(), text, "Done.")
         except RevoiceError as exc:
             raise _user_error(exc) from None
 
     @staticmethod
-    def _stream(
-        speech: Iterator[Audio], transcript: Any, text: Any
-    ) -> Iterator[tuple[Any, Any, Any, Any]]:
+    def _stream(speech: Iterator[Audio], transcript: Any, text: Any, done: str) -> Iterator[Step]:
         """Each chunk to the live player; last, every output in full (API callers get the
         final values only)."""
         chunks: list[Audio] = []
         for chunk in speech:
             chunks.append(chunk)
-            yield gr.skip(), _gradio_audio(chunk), gr.skip(), gr.skip()
+            yield None, gr.skip(), _gradio_audio(chunk), gr.skip(), gr.skip()
         if chunks:
-            yield transcript, gr.skip(), _gradio_audio(Audio.concat(chunks)), text
+            yield done, transcript, gr.skip(), _gradio_audio(Audio.concat(chunks)), text
+
+
+def _hearing(task: Task) -> str:
+    if task == "translate":
+        return "Transcribing and translating to English..."
+    return "Transcribing..."
+
+
+def _done(language: str | None, detected: bool = False) -> str:
+    """The last status line; when the language was detected and it is none the page's voices
+    speak, what to do (Whisper's language ID often mistakes accented Hindi for another)."""
+    if not language:
+        return "Done."
+    done = f"Done (heard language: {language})."
+    if detected and language not in dict(LANGUAGES).values():
+        names = " or ".join(name for name, code in LANGUAGES if code != "auto")
+        done += (
+            f" If you spoke {names}, choose it under **Language** and convert again: "
+            "the language is guessed wrongly on some accents."
+        )
+    return done
+
+
+#: the page's own styles (given to Gradio's mount in server.py)
+PAGE_CSS = """
+#status.status-error, #status.status-error * { color: var(--error-text-color, #b91c1c) !important; }
+/* a dropdown's text stops before its caret (the caret sits over the input's right end) */
+input[role="combobox"] { padding-right: 28px !important; text-overflow: ellipsis; }
+"""
+
+#: on a narrow screen the results are below the controls: bring the status line to the top
+#: as the button is pressed (the inputs go on to the server unchanged)
+_SHOW_RESULTS_JS = """
+(...inputs) => {
+    const status = document.getElementById("status");
+    if (status && window.innerWidth < 768) {
+        status.scrollIntoView({ block: "start" });
+    }
+    return inputs;
+}
+"""
 
 
 def build_ui(pipeline: Pipeline) -> gr.Blocks:
     handlers = Handlers(pipeline)
-    choices = [(f"{v.id}: {v.description}", v.id) for v in pipeline.catalogue]
     # uploads and results older than an hour are deleted (checked every 30 minutes)
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
         gr.Markdown(
@@ -148,7 +285,7 @@ def build_ui(pipeline: Pipeline) -> gr.Blocks:
                     elem_id="recording",
                 )
                 voice = gr.Dropdown(
-                    choices=choices,
+                    choices=voice_choices(pipeline),
                     value=pipeline.settings.default_voice,
                     label="Voice",
                     elem_id="voice",
@@ -175,11 +312,15 @@ def build_ui(pipeline: Pipeline) -> gr.Blocks:
                     placeholder="e.g. summarise, make it formal",
                     elem_id="instruction",
                 )
-                speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
+                speed = gr.Slider(
+                    SPEED.low, SPEED.high, value=1.0, step=0.05, label="Speed", elem_id="speed"
+                )
                 convert = gr.Button("Convert", variant="primary", elem_id="convert")
+                build_live(voice, language, step, instruction, speed, STEPS)
             with gr.Column():
+                status = gr.Markdown(READY, elem_id="status")
                 transcript = gr.Textbox(
-                    label="You said", lines=3, interactive=False, elem_id="transcript"
+                    label=HEARD, lines=3, interactive=False, elem_id="transcript"
                 )
                 spoken = gr.Textbox(
                     label="Spoken text (edit it and press Speak again)",
@@ -195,7 +336,7 @@ def build_ui(pipeline: Pipeline) -> gr.Blocks:
                     elem_id="speech",
                 )
                 full = gr.Audio(
-                    label="Whole recording (download)",
+                    label="Revoiced recording (download)",
                     interactive=False,
                     type="numpy",
                     format="wav",
@@ -203,16 +344,50 @@ def build_ui(pipeline: Pipeline) -> gr.Blocks:
                 )
                 again = gr.Button("Speak again", elem_id="speak-again")
         outputs = [transcript, live, full, spoken]
+        inputs = [recording, voice, language, step, speed, instruction]
+        # the page's buttons: a status line with the stage (or the one error), progress there
         convert.click(
-            handlers.convert,
-            [recording, voice, language, step, speed, instruction],
-            outputs,
-            api_name="convert",
+            handlers.page_convert,
+            inputs,
+            [status, *outputs],
+            show_progress_on=[status],
+            api_visibility="private",
+            js=_SHOW_RESULTS_JS,
         )
-        again.click(handlers.speak, [spoken, voice, speed], outputs, api_name="speak")
-        build_voice_maker(pipeline, voice)
+        again.click(
+            handlers.page_speak,
+            [spoken, voice, speed],
+            [status, *outputs],
+            show_progress_on=[status],
+            api_visibility="private",
+            js=_SHOW_RESULTS_JS,
+        )
+        # the API's /convert and /speak (gradio_client): the four outputs, errors raised
+        # (the second output is the whole speech too: no stream for a caller that reads it)
+        api_speech = gr.Audio(visible=False, type="numpy", format="wav", interactive=False)
+        api_outputs = [transcript, api_speech, full, spoken]
+        api_convert = gr.Button(visible=False, elem_id="api-convert")
+        api_convert.click(handlers.convert, inputs, api_outputs, api_name="convert")
+        api_speak = gr.Button(visible=False, elem_id="api-speak")
+        api_speak.click(handlers.speak, [spoken, voice, speed], api_outputs, api_name="speak")
+        build_voice_maker(demo, pipeline, voice)
+        # voices saved or removed elsewhere (CLI, API, another page) show in the list
+        follow_catalogue(
+            demo, voice, lambda: voice_choices(pipeline), lambda: pipeline.settings.default_voice
+        )
     refuse_urls(demo)
     return demo
+
+
+#: a generous speaking rate, to size the page's audio files before they are made
+_CHARS_PER_SECOND = 10.0
+
+
+def _room_for(seconds: float) -> None:
+    """Refuse up front when the page cache cannot hold the outputs of `seconds` of speech:
+    the live chunks and the whole file, 16-bit at up to 48 kHz, with room to spare."""
+    need = int(max(seconds, 10.0) * 48_000 * 2 * 3)
+    storage.ensure_room(storage.page_cache_dir(), need, "the audio this would make")
 
 
 URL_REFUSED = "revoice does not fetch audio from a URL: upload the file or record it on the page"

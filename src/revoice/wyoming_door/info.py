@@ -13,7 +13,6 @@ from wyoming.info import AsrModel, AsrProgram, Attribution, Info, TtsProgram, Tt
 
 from revoice import __version__, registry
 from revoice.asr.base import model_languages
-from revoice.asr.faster_whisper import SHIPPED
 from revoice.config import Settings
 from revoice.errors import UnknownName
 from revoice.types import Voice
@@ -34,8 +33,7 @@ def _engine_ready(engine: str, kind: registry.Kind, broken: Collection[str]) -> 
 
 def asr_models(settings: Settings) -> list[str]:
     """The ASR model names a `transcribe` may ask for: the configured one first."""
-    configured = settings.asr.model
-    return [configured, *(name for name in SHIPPED if name != configured)]
+    return registry.asr_models(settings.asr.engine, settings.asr.model)
 
 
 def _voice(voice: Voice, installed: bool) -> TtsVoice:

@@ -22,14 +22,15 @@ from revoice.api.streaming import AudioStream
 from revoice.asr.base import TranscriptStream
 from revoice.audio import Audio
 from revoice.errors import InputTooLarge, InvalidOption, UnknownModel
-from revoice.pipeline import TextMode
+from revoice.pipeline import Conversion, ConversionOptions, TextMode
 from revoice.transcripts import TEXT_FORMATS, render, to_verbose
-from revoice.types import SynthesisOptions, Task, TranscribeOptions, Transcript, Voice
+from revoice.types import SPEED, SynthesisOptions, TranscribeOptions, Transcript, Voice
 
 router = APIRouter(prefix="/audio", tags=["audio"])
 RT = Annotated[Runtime, Depends(runtime)]
 TEXT_MODE_NAMES: dict[str, TextMode] = {"none": "none", "translate": "translate", "reply": "reply"}
 _TEXT_MEDIA = {"text": "text/plain", "srt": "application/x-subrip", "vtt": "text/vtt"}
+_SUBTITLES = ("srt", "vtt")
 
 
 def asr_model(rt: Runtime, name: str | None) -> str | None:
@@ -139,7 +140,8 @@ async def transcriptions(
         language=language,
         prompt=prompt,
         temperature=temperature,
-        word_timestamps="word" in granularities,
+        # subtitles are cut to size at word times (revoice.transcripts.cues)
+        word_timestamps="word" in granularities or response_format in _SUBTITLES,
     )
     return await _transcription(
         rt, file, model, options, response_format, "word" in granularities, stream
@@ -156,7 +158,12 @@ async def translations(
     temperature: Annotated[float | None, Form()] = None,
 ) -> Response:
     """Speech in any language to English text (OpenAI `audio.translations.create`)."""
-    options = TranscribeOptions(task="translate", prompt=prompt, temperature=temperature)
+    options = TranscribeOptions(
+        task="translate",
+        prompt=prompt,
+        temperature=temperature,
+        word_timestamps=response_format in _SUBTITLES,
+    )
     return await _transcription(rt, file, model, options, response_format, False, False)
 
 
@@ -216,7 +223,7 @@ async def voice_to_voice(
     task: Annotated[str, Form()] = "transcribe",
     response_format: Annotated[str, Form()] = "mp3",
     audio_format: Annotated[str, Form(description="audio format inside a json reply")] = "wav",
-    speed: Annotated[float | None, Form(ge=0.25, le=4.0)] = None,
+    speed: Annotated[float | None, Form(ge=SPEED.low, le=SPEED.high)] = None,
     model: Annotated[str | None, Form()] = None,
     mode: Annotated[str, Form(description="none | translate | reply")] = "none",
     instruction: Annotated[str | None, Form(description="e.g. 'summarise'")] = None,
@@ -232,8 +239,6 @@ async def voice_to_voice(
     JSON object with the audio in base64. With `stream_format=sse` the reply is a stream of
     events: transcript deltas and speech deltas as they are made (see `revoice.api.live`).
     """
-    if task not in ("transcribe", "translate"):
-        raise InvalidOption("task must be 'transcribe' or 'translate'", "task")
     text_mode = TEXT_MODE_NAMES.get(mode)
     if text_mode is None:
         raise InvalidOption(f"mode must be one of: {', '.join(TEXT_MODE_NAMES)}", "mode")
@@ -251,36 +256,30 @@ async def voice_to_voice(
         exc.param = "audio_format" if as_json else "response_format"
         raise
     chosen = rt.pipeline.voice(voice)
+    # checked before the upload is decoded
+    options = ConversionOptions(
+        chosen,
+        language,
+        task,  # type: ignore[arg-type]  # checked here: transcribe or translate
+        text_mode,
+        instruction,
+        speed,
+        asr_model(rt, model),
+    )
     audio = await decode_upload(rt, file)
-    the_task: Task = "translate" if task == "translate" else "transcribe"
-    if text_mode == "translate":
-        the_task = "translate"
-    common: dict[str, Any] = dict(
-        language=language, task=the_task, speed=speed, model=asr_model(rt, model)
-    )
-    if stream_format == "sse" and text_mode != "reply" and not (instruction or "").strip():
-        live = await rt.run("asr", lambda: rt.pipeline.convert_live(audio, chosen, **common))
+    streamed = stream_format == "sse"
+    made = await rt.run("asr", lambda: rt.pipeline.conversion(audio, options, streamed=streamed))
+    if streamed:  # each sentence said as it is heard, when there is no text step
 
-        def live_summary() -> tuple[str, str, str]:
-            heard = live.transcript
-            return heard.text, heard.text, heard.language
+        def summary() -> tuple[str, str, str]:
+            return made.transcript.text, made.text, made.transcript.language
 
-        events = LiveEvents(rt, chosen, live.parts(), fmt, live_summary)
+        events = LiveEvents(rt, chosen, made.parts(), fmt, summary)
         await events.prime()
         return StreamingResponse(events.body(), media_type="text/event-stream")
-    conversion = await rt.run(
-        "asr",
-        lambda: rt.pipeline.convert(
-            audio, chosen, mode=text_mode, instruction=instruction, **common
-        ),
-    )
+    assert isinstance(made, Conversion)
+    conversion = made
     transcript = conversion.transcript
-    if stream_format == "sse":
-        parts: list[Any] = [*transcript.segments, conversion.speech]
-        summary = (transcript.text, conversion.text, transcript.language)
-        events = LiveEvents(rt, chosen, iter(parts), fmt, lambda: summary)
-        await events.prime()
-        return StreamingResponse(events.body(), media_type="text/event-stream")
     if as_json:
         chunks: list[Audio] = await rt.run(chosen.engine, list, conversion.speech)
         whole = Audio.concat(chunks, chosen.sample_rate)

@@ -19,32 +19,17 @@ from revoice.api.schemas import (
     VoiceList,
     VoiceOut,
 )
-from revoice.asr.faster_whisper import SHIPPED
 from revoice.audio import Audio
 from revoice.errors import InvalidOption, UnknownModel
 from revoice.types import Voice
-from revoice.voices import preview_text
+from revoice.voices import preview_text, voice_record
 
 router = APIRouter(tags=["catalog"])
 RT = Annotated[Runtime, Depends(runtime)]
 
 
 def voice_out(voice: Voice) -> VoiceOut:
-    return VoiceOut(
-        parent=voice.parent,
-        pitch=voice.pitch,
-        formant=voice.formant,
-        volume=voice.volume,
-        speed=voice.speed,
-        id=voice.id,
-        name=voice.id,
-        engine=voice.engine,
-        languages=list(voice.languages),
-        gender=voice.gender,
-        sample_rate=voice.sample_rate,
-        description=voice.description,
-        source=voice.source,
-    )
+    return VoiceOut(**voice_record(voice))
 
 
 @router.get("/audio/voices", response_model=VoiceList)
@@ -59,11 +44,15 @@ def list_voices(rt: RT) -> VoiceList:
 
 def _models(rt: Runtime) -> list[ModelOut]:
     default = rt.settings.asr.model
+    shipped = registry.get(rt.settings.asr.engine, "asr").models
     asr = [
-        ModelOut(id=name, kind="asr", description=f"Whisper {name} (shipped)") for name in SHIPPED
+        ModelOut(
+            id=name,
+            kind="asr",
+            description=f"Whisper {name} (shipped)" if name in shipped else "configured model",
+        )
+        for name in registry.asr_models(rt.settings.asr.engine, default)
     ]
-    if default not in SHIPPED:
-        asr.append(ModelOut(id=default, kind="asr", description="configured Whisper model"))
     asr += [
         ModelOut(id=alias, kind="asr", description=f"alias of {default}")
         for alias in registry.ASR_ALIASES
@@ -150,6 +139,7 @@ async def like_me(
         voice_f0=likeness.voice_f0,
         pitch=likeness.pitch,
         scores=likeness.scores,
+        poor_match=likeness.poor,
         saved=voice_out(saved) if saved else None,
     )
 

@@ -253,16 +253,19 @@ def section(home: Path, log: Path, quick: bool) -> Table:
             )
         else:
             table.notes.append("reply mode not measured: the transformers extra is not installed.")
-        live = asyncio.run(_live_turn(url, "unused", _clips(), "english-male-1"))
-        table.notes.append(
-            "Said as you speak (`revoice.live`, turn end at 1 s of silence): four sentences "
-            f"({', '.join(n.removesuffix('.wav') for n in LIVE_SENTENCES)}, {LIVE_PAUSE:g} s "
-            f"apart, {live['speech']:.1f} s of speech) in one turn: the first audio came "
-            f"{live['first']:.1f} s after the speech began, {live['after first sentence']:.2f} s "
-            f"after its first sentence ended; {live['answers']:.0f} answers, "
-            f"{live['before the end']:.0f} of them begun before the speech ended; the last "
-            f"one's audio {live['last after the end']:.2f} s after the end of speech."
-        )
+        sentences = ", ".join(n.removesuffix(".wav") for n in LIVE_SENTENCES)
+        for voice, engine in (("english-male-1", "Piper"), ("english-female", "Kokoro")):
+            live = asyncio.run(_live_turn(url, "unused", _clips(), voice))
+            table.notes.append(
+                f"Said as you speak in {voice} ({engine}; `revoice.live`, turn end at 1 s of "
+                f"silence): four sentences ({sentences}, "
+                f"{LIVE_PAUSE:g} s apart, {live['speech']:.1f} s of speech) in one turn: the "
+                f"first audio came {live['first']:.1f} s after the speech began, "
+                f"{live['after first sentence']:.2f} s after its first sentence ended; "
+                f"{live['answers']:.0f} answers, {live['before the end']:.0f} of them begun "
+                f"before the speech ended; the last one's audio "
+                f"{live['last after the end']:.2f} s after the end of speech."
+            )
         held = []
         for n in (1, 2, 3) if quick else (1, 2, 3, 4):
             latencies, refused = asyncio.run(_sessions(url, "unused", clips, n, "english-male-1"))

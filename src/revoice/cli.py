@@ -541,10 +541,12 @@ def _voice_action(args: argparse.Namespace, settings: Settings) -> int:
     from revoice.errors import VoiceExists
     from revoice.pipeline import Pipeline
     from revoice.voices import preview_text
+    from revoice.workshop import Workshop
 
     pipeline = Pipeline(settings)
+    workshop = Workshop(pipeline)
     if args.action == "remove":
-        pipeline.remove_voice(args.id)
+        workshop.remove_voice(args.id)
         print(f"removed {args.id} from {settings.voices}")
         return 0
     if args.action == "preview":
@@ -564,7 +566,7 @@ def _voice_action(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
             flush=True,
         )
-        likeness, _ = pipeline.like_me(recording, None)
+        likeness, _ = workshop.like_me(recording, None)
         spec: dict[str, object] = {"voice": likeness.voice, "pitch": likeness.pitch}
         print(likeness.describe())
     else:
@@ -579,7 +581,7 @@ def _voice_action(args: argparse.Namespace, settings: Settings) -> int:
     }
     spec.update({k: v for k, v in extra.items() if v is not None})
     try:
-        voice = pipeline.add_voice(args.id, spec, overwrite=args.force)
+        voice = workshop.add_voice(args.id, spec, overwrite=args.force)
     except VoiceExists:
         raise exists from None
     print(f"saved {voice.id} ({voice.engine}, from {voice.parent}) in {settings.voices}")

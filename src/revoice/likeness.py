@@ -17,18 +17,20 @@ import logging
 import math
 import os
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from revoice.audio import Audio
 from revoice.effects import median_f0
 from revoice.errors import InvalidOption
+from revoice.types import Voice
 
-if TYPE_CHECKING:
-    from revoice.pipeline import Pipeline
+#: how the matcher hears a voice: its speech for a text, in the voice with this id
+Speak = Callable[[str, str], Iterable[Audio]]
 
 #: distinct shipped voices to choose from (gongitsune, nezumi, tebukuro sound alike, but the
 #: embedder tells them apart, so all are offered)
@@ -105,8 +107,19 @@ class Embedder:
 
 
 class Matcher:
-    def __init__(self, pipeline: Pipeline, cache: Path | None = None) -> None:
-        self.pipeline = pipeline
+    """Matches recordings against candidate voices it hears through `speak`; knows no
+    pipeline (the workshop hands it one's `speak` and catalogue lookup)."""
+
+    def __init__(
+        self,
+        speak: Speak,
+        voice: Callable[[str], Voice],
+        candidates: Callable[[], Sequence[str]],
+        cache: Path | None = None,
+    ) -> None:
+        self._speak = speak
+        self._voice = voice  # a voice id's current definition (for its gender and cache key)
+        self._candidates = candidates  # the ids to choose from, as they are now
         self.embedder = Embedder()
         self.cache = cache  # a JSON file of reference embeddings, or None
         self._references: dict[str, tuple[np.ndarray, float]] = {}
@@ -118,7 +131,7 @@ class Matcher:
         the versions that make its speech."""
         from revoice import __version__
 
-        voice = self.pipeline.voice(voice_id)
+        voice = self._voice(voice_id)
         made = f"{REFERENCE}|{voice!r}|{__version__}"
         return f"{voice_id}:{hashlib.sha256(made.encode()).hexdigest()[:16]}"
 
@@ -152,7 +165,7 @@ class Matcher:
                     vector = np.asarray(stored["embedding"], dtype=np.float32)
                     self._references[voice_id] = (vector, float(stored["f0"]))
                 else:
-                    speech = Audio.concat(self.pipeline.speak(REFERENCE, voice_id))
+                    speech = Audio.concat(self._speak(REFERENCE, voice_id))
                     vector, f0 = self.embedder.embed(speech), median_f0(speech)
                     self._references[voice_id] = (vector, f0)
                     self._load()[key] = {"embedding": vector.tolist(), "f0": f0}
@@ -160,10 +173,10 @@ class Matcher:
             return self._references[voice_id]
 
     def candidates(self, user_f0: float) -> list[str]:
-        """The shipped voices in the catalogue of the user's register (all when none is)."""
-        present = [v for v in CANDIDATES if v in self.pipeline.catalogue]
+        """The candidate voices of the user's register (all of them when none is)."""
+        present = list(self._candidates())
         gender = "male" if user_f0 < REGISTER_F0_HZ else "female"
-        same = [v for v in present if self.pipeline.catalogue.get(v).gender == gender]
+        same = [v for v in present if self._voice(v).gender == gender]
         return same or present
 
     def match(self, recording: Audio) -> Likeness:

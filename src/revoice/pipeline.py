@@ -11,22 +11,21 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from queue import Queue
 from typing import Any, Literal, TypeVar, overload
 
-from revoice import custom, effects
+from revoice import effects
 from revoice import text as textsplit
 from revoice.asr.base import TranscriptStream, settle_language
 from revoice.audio import Audio
 from revoice.config import Settings
 from revoice.effects import Effects
-from revoice.errors import InvalidOption, RevoiceError, UnknownVoice
-from revoice.likeness import Likeness, Matcher
+from revoice.errors import InvalidOption, RevoiceError
 from revoice.models import ModelCache
 from revoice.types import Segment, SynthesisOptions, Task, TranscribeOptions, Transcript, Voice
-from revoice.voices import OPENAI_VOICES, Catalogue
+from revoice.voices import Catalogue
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -232,7 +231,6 @@ class Pipeline:
         self._catalogue_lock = threading.Lock()
         self._voices_stamp = _stamp(self.settings.voices)
         self._catalogue = catalogue or Catalogue.load(self.settings.voices, self.settings)
-        self._matcher: Matcher | None = None
 
     @property
     def catalogue(self) -> Catalogue:
@@ -290,67 +288,6 @@ class Pipeline:
         catalogue = Catalogue.load(self.settings.voices, self.settings)
         with self._catalogue_lock:
             self._catalogue, self._voices_stamp = catalogue, stamp
-
-    def _builtin(self) -> dict[str, Voice]:
-        return {v.id: v for v in self.catalogue if v.source == "builtin"}
-
-    def add_voice(
-        self, voice_id: str, spec: Mapping[str, Any], *, overwrite: bool = False
-    ) -> Voice:
-        """Create (or, with `overwrite`, replace) a custom voice in the user's voices file.
-
-        `spec` is what a `[voices.<id>]` table holds, e.g. `{"voice": "english-female",
-        "pitch": -2, "formant": 0.95}` or `{"engine": "kokoro", "blend": {...}}`. A change the
-        whole catalogue refuses is undone: the file is left as it was.
-        """
-        path = self.settings.voices
-        before = path.read_bytes() if path.is_file() else None
-        voice = custom.add_voice(path, voice_id, spec, self._builtin(), overwrite=overwrite)
-        try:
-            self.reload_voices()
-        except Exception:
-            if before is None:
-                path.unlink(missing_ok=True)
-            else:
-                custom.restore(path, before)
-            self.reload_voices()
-            raise
-        return voice
-
-    def remove_voice(self, voice_id: str) -> None:
-        """Delete one of the user's voices; a shipped voice (or OpenAI name) is refused."""
-        try:
-            custom.remove_voice(self.settings.voices, voice_id)
-        except UnknownVoice:
-            if voice_id in self.catalogue or voice_id.strip().lower() in OPENAI_VOICES:
-                raise InvalidOption(
-                    f"{voice_id!r} is a built-in voice and cannot be removed; "
-                    "only voices you made can",
-                    "voice_id",
-                ) from None
-            raise
-        self.reload_voices()
-
-    def like_me(
-        self, recording: Audio, voice_id: str | None = None, *, overwrite: bool = False
-    ) -> tuple[Likeness, Voice | None]:
-        """The shipped voice nearest to the recording, pitch-matched; saved when given an id."""
-        if self._matcher is None:
-            self._matcher = Matcher(self, self.settings.home / "cache" / "likeness.json")
-        likeness = self._matcher.match(recording)
-        saved = None
-        if voice_id:
-            saved = self.add_voice(
-                voice_id,
-                overwrite=overwrite,
-                spec={
-                    "voice": likeness.voice,
-                    "pitch": likeness.pitch,
-                    "description": f"sounds like you: {likeness.voice}, pitch "
-                    f"{likeness.pitch:+.1f} st",
-                },
-            )
-        return likeness, saved
 
     def language_for(
         self, audio: Audio, voice: Voice, language: str | None, model: str | None = None

@@ -115,7 +115,7 @@ def create_app(
             "requests": app.state.runtime.admission.status(),
         }
 
-    demo = build_ui(pipe)
+    demo = build_ui(pipe, app.state.runtime.workshop)
     demo.queue(default_concurrency_limit=capacity, max_size=cfg.limits.max_queue + capacity)
     theme = gr.themes.Default(
         font=["ui-sans-serif", "system-ui", "sans-serif"],  # no web fonts: works offline

@@ -12,6 +12,7 @@ from revoice.effects import mean_formants, median_f0
 from revoice.errors import InvalidOption, UnknownVoice, VoiceConfigError
 from revoice.pipeline import Pipeline
 from revoice.types import TranscribeOptions
+from revoice.workshop import Workshop
 from tests.helpers import Clip, wer
 
 TEXT = "The rainbow is a division of white light into many beautiful colors."
@@ -30,7 +31,7 @@ def speak(p: Pipeline, voice: str, text: str = TEXT) -> Audio:
 
 @pytest.mark.parametrize("parent", ["english-male-1", "english-female"])
 def test_pitch_up_four_semitones_raises_f0_by_26_percent(own: Pipeline, parent: str) -> None:
-    own.add_voice("higher", {"voice": parent, "pitch": 4})
+    Workshop(own).add_voice("higher", {"voice": parent, "pitch": 4})
     before = median_f0(speak(own, parent))
     after = median_f0(speak(own, "higher"))
     ratio = after / before
@@ -39,8 +40,8 @@ def test_pitch_up_four_semitones_raises_f0_by_26_percent(own: Pipeline, parent: 
 
 
 def test_formant_shift_moves_the_formants(own: Pipeline) -> None:
-    own.add_voice("deeper", {"voice": "english-female", "formant": 0.85})
-    own.add_voice("brighter", {"voice": "english-female", "formant": 1.15})
+    Workshop(own).add_voice("deeper", {"voice": "english-female", "formant": 0.85})
+    Workshop(own).add_voice("brighter", {"voice": "english-female", "formant": 1.15})
     f1, f2 = mean_formants(speak(own, "english-female"))
     d1, d2 = mean_formants(speak(own, "deeper"))
     b1, b2 = mean_formants(speak(own, "brighter"))
@@ -55,8 +56,10 @@ def test_formant_shift_moves_the_formants(own: Pipeline) -> None:
 
 
 def test_volume_and_speed(own: Pipeline) -> None:
-    own.add_voice("quiet", {"voice": "english-female", "volume": -6.0})  # Kokoro: deterministic
-    own.add_voice("fast", {"voice": "english-male-1", "speed": 1.5})
+    Workshop(own).add_voice(
+        "quiet", {"voice": "english-female", "volume": -6.0}
+    )  # Kokoro: deterministic
+    Workshop(own).add_voice("fast", {"voice": "english-male-1", "speed": 1.5})
     normal = speak(own, "english-male-1")
     assert speak(own, "quiet").rms() / speak(own, "english-female").rms() == pytest.approx(
         0.5, rel=0.02
@@ -65,7 +68,7 @@ def test_volume_and_speed(own: Pipeline) -> None:
 
 
 def test_changed_voices_stay_intelligible(own: Pipeline) -> None:
-    own.add_voice(
+    Workshop(own).add_voice(
         "mix",
         {
             "voice": "english-female",
@@ -81,7 +84,7 @@ def test_changed_voices_stay_intelligible(own: Pipeline) -> None:
 def test_saved_voices_survive_a_restart_and_can_be_deleted(
     own: Pipeline, pipeline: Pipeline
 ) -> None:
-    voice = own.add_voice(
+    voice = Workshop(own).add_voice(
         "narrator",
         {"voice": "english-female", "pitch": -2, "speed": 1.1, "description": "my narrator"},
     )
@@ -90,22 +93,22 @@ def test_saved_voices_survive_a_restart_and_can_be_deleted(
     assert "[voices.narrator]" in text and "pitch = -2" in text
     again = Pipeline(own.settings, models=pipeline.models)  # a fresh start reads the file
     assert again.voice("narrator").pitch == -2 and again.voice("narrator").speed == 1.1
-    again.remove_voice("narrator")
+    Workshop(again).remove_voice("narrator")
     with pytest.raises(UnknownVoice):
         again.voice("narrator")
     with pytest.raises(UnknownVoice):
-        again.remove_voice("narrator")
+        Workshop(again).remove_voice("narrator")
 
 
 def test_bad_custom_voices_are_refused(own: Pipeline) -> None:
     with pytest.raises(InvalidOption, match="shipped voice"):
-        own.add_voice("english-female", {"voice": "english-male-1"})
+        Workshop(own).add_voice("english-female", {"voice": "english-male-1"})
     with pytest.raises(VoiceConfigError, match="pitch"):
-        own.add_voice("x", {"voice": "english-female", "pitch": 40})
+        Workshop(own).add_voice("x", {"voice": "english-female", "pitch": 40})
     with pytest.raises(VoiceConfigError, match="not a catalogue voice"):
-        own.add_voice("x", {"voice": "nobody"})
+        Workshop(own).add_voice("x", {"voice": "nobody"})
     with pytest.raises(VoiceConfigError, match="blend needs a voice of kokoro"):
-        own.add_voice("x", {"voice": "english-male-1", "blend": {"jf_alpha": 1}})
+        Workshop(own).add_voice("x", {"voice": "english-male-1", "blend": {"jf_alpha": 1}})
     assert not own.settings.voices.exists()  # nothing invalid was written
 
 
@@ -117,7 +120,7 @@ def test_sound_like_me_picks_the_right_neighbour(
     own: Pipeline, pipeline: Pipeline, source: str
 ) -> None:
     recording = speak(own, source, SAY)
-    likeness, saved = own.like_me(recording, "me")
+    likeness, saved = Workshop(own).like_me(recording, "me")
     print(source, "->", likeness)
     assert likeness.voice == source
     # the same voice needs little shift: what remains is the two sentences' intonation (Piper
@@ -132,7 +135,7 @@ def test_sound_like_me_matches_pitch(own: Pipeline) -> None:
     from revoice.effects import Effects
 
     higher = Effects(pitch=5).apply(speak(own, "kokoro/jm_kumo", SAY))
-    likeness, _ = own.like_me(higher)
+    likeness, _ = Workshop(own).like_me(higher)
     assert likeness.voice == "kokoro/jm_kumo"
     assert 3.5 <= likeness.pitch <= 6.5
 
@@ -153,15 +156,15 @@ def test_edits_keep_a_hand_written_file_and_lose_nothing_concurrently(tmp_path: 
     voices.write_text(hand)
     script = (
         "import sys; from pathlib import Path; from revoice.config import Settings; "
-        "from revoice.pipeline import Pipeline; "
+        "from revoice.pipeline import Pipeline; from revoice.workshop import Workshop; "
         "p = Pipeline(Settings(voices=Path(sys.argv[1]))); "
-        "[p.add_voice(f'{sys.argv[2]}{i}', {'voice': 'english-female', 'pitch': i}) "
+        "[Workshop(p).add_voice(f'{sys.argv[2]}{i}', {'voice': 'english-female', 'pitch': i}) "
         "for i in range(6)]"
     )
     workers = [subprocess.Popen([sys.executable, "-c", script, str(voices), name]) for name in "ab"]
     local = Pipeline(Cfg(voices=voices))
     for i in range(6):
-        local.add_voice(f"c{i}", {"voice": "english-male-1", "volume": -i})
+        Workshop(local).add_voice(f"c{i}", {"voice": "english-male-1", "volume": -i})
     assert all(w.wait(timeout=120) == 0 for w in workers)
     text = voices.read_text()
     assert text.startswith(hand)  # comments and layout kept
@@ -178,13 +181,13 @@ def test_another_process_s_voices_are_seen_without_restart(
     mine = settings.model_copy(update={"voices": tmp_path / "voices.toml"})
     server, cli = Pipeline(mine), Pipeline(mine)
     assert "later" not in server.catalogue
-    cli.add_voice("later", {"voice": "english-female", "pitch": 2})
+    Workshop(cli).add_voice("later", {"voice": "english-female", "pitch": 2})
     assert server.voice("later").pitch == 2
-    cli.add_voice("later", {"voice": "english-female", "pitch": -3}, overwrite=True)
+    Workshop(cli).add_voice("later", {"voice": "english-female", "pitch": -3}, overwrite=True)
     assert server.voice("later").pitch == -3
-    cli.remove_voice("later")
+    Workshop(cli).remove_voice("later")
     assert "later" not in server.catalogue
-    cli.add_voice("kept", {"voice": "english-female"})
+    Workshop(cli).add_voice("kept", {"voice": "english-female"})
     assert "kept" in server.catalogue
     mine.voices.write_text(mine.voices.read_text() + "\n[voices.broken]\nengine = 'nope'\n")
     with caplog.at_level("WARNING"):
@@ -195,9 +198,9 @@ def test_another_process_s_voices_are_seen_without_restart(
 def test_shipped_voices_cannot_be_removed(own: Pipeline) -> None:
     for shipped in ("english-female", "kokoro/jf_alpha", "alloy"):
         with pytest.raises(InvalidOption, match="built-in voice and cannot be removed"):
-            own.remove_voice(shipped)
+            Workshop(own).remove_voice(shipped)
     with pytest.raises(UnknownVoice, match="unknown voice 'nobody'"):
-        own.remove_voice("nobody")
+        Workshop(own).remove_voice("nobody")
 
 
 def test_sound_like_me_keeps_its_references_for_the_next_process(
@@ -211,7 +214,7 @@ def test_sound_like_me_keeps_its_references_for_the_next_process(
     first = Pipeline(mine, models=pipeline.models)
     recording = speak(first, "kokoro/jm_kumo", SAY)
     started = time.perf_counter()
-    before, _ = first.like_me(recording)
+    before, _ = Workshop(first).like_me(recording)
     cold = time.perf_counter() - started
     assert (mine.home / "cache" / "likeness.json").is_file()
     second = Pipeline(mine, models=pipeline.models)
@@ -224,7 +227,7 @@ def test_sound_like_me_keeps_its_references_for_the_next_process(
 
     monkeypatch.setattr(second, "speak", counted)
     started = time.perf_counter()
-    after, _ = second.like_me(recording)
+    after, _ = Workshop(second).like_me(recording)
     warm = time.perf_counter() - started
     print(f"sound like me: {cold:.1f} s first, {warm:.2f} s with the kept references")
     assert made == [], "a reference was made again"
@@ -236,11 +239,11 @@ def test_sound_like_me_stays_in_the_speakers_register(own: Pipeline, clips: list
     """A male reader (LibriVox, median F0 ~96 Hz) is matched among the male voices only; a
     female voice among the female ones; no female style is lowered an octave for a man."""
     reader = Audio.concat([c.audio.resample(16000) for c in clips if c.name.startswith("libri")])
-    male, _ = own.like_me(reader)
+    male, _ = Workshop(own).like_me(reader)
     catalogue = own.catalogue
     assert {catalogue.get(v).gender for v in male.scores} == {"male"}, male.scores
     assert abs(male.pitch) < 6, male
-    female, _ = own.like_me(speak(own, "kokoro/jf_alpha", SAY))
+    female, _ = Workshop(own).like_me(speak(own, "kokoro/jf_alpha", SAY))
     assert {catalogue.get(v).gender for v in female.scores} == {"female"}, female.scores
     assert female.voice == "kokoro/jf_alpha"
 

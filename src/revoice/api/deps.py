@@ -13,13 +13,15 @@ from revoice.api.admission import Admission, check_client
 from revoice.config import Settings
 from revoice.errors import InputTooLarge
 from revoice.pipeline import Pipeline
+from revoice.workshop import Workshop
 
 T = TypeVar("T")
 _CHUNK = 1 << 16
 
 
 class Runtime:
-    """One per app: the shared pipeline and a concurrency limiter per engine.
+    """One per app: the shared pipeline, its voice workshop and a concurrency limiter per
+    engine.
 
     Engine calls are blocking, so they run in worker threads, at most `settings.concurrency`
     at once per engine; the event loop stays free for other requests.
@@ -28,6 +30,7 @@ class Runtime:
     def __init__(self, settings: Settings, pipeline: Pipeline, capacity: int | None = None) -> None:
         self.settings = settings
         self.pipeline = pipeline
+        self.workshop = Workshop(pipeline)
         self.capacity = capacity or settings.concurrency
         self._limiters: dict[str, CapacityLimiter] = {}
         self.admission = Admission(self.capacity, settings.limits.max_queue)

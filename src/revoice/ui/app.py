@@ -22,6 +22,7 @@ from revoice.pipeline import ConversionOptions, Pipeline, TextMode
 from revoice.types import SPEED, SynthesisOptions, Task
 from revoice.ui.live import build_live
 from revoice.ui.voice_maker import build_voice_maker, follow_catalogue, voice_choices
+from revoice.workshop import Workshop
 
 TITLE = "revoice: voice to voice"
 #: the page's text-step choices and the pipeline mode each one means
@@ -268,7 +269,7 @@ _SHOW_RESULTS_JS = """
 """
 
 
-def build_ui(pipeline: Pipeline) -> gr.Blocks:
+def build_ui(pipeline: Pipeline, workshop: Workshop | None = None) -> gr.Blocks:
     handlers = Handlers(pipeline)
     # uploads and results older than an hour are deleted (checked every 30 minutes)
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
@@ -370,7 +371,7 @@ def build_ui(pipeline: Pipeline) -> gr.Blocks:
         api_convert.click(handlers.convert, inputs, api_outputs, api_name="convert")
         api_speak = gr.Button(visible=False, elem_id="api-speak")
         api_speak.click(handlers.speak, [spoken, voice, speed], api_outputs, api_name="speak")
-        build_voice_maker(demo, pipeline, voice)
+        build_voice_maker(demo, workshop or Workshop(pipeline), voice)
         # voices saved or removed elsewhere (CLI, API, another page) show in the list
         follow_catalogue(
             demo, voice, lambda: voice_choices(pipeline), lambda: pipeline.settings.default_voice

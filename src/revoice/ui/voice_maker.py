@@ -15,6 +15,7 @@ from revoice.errors import RevoiceError, VoiceExists
 from revoice.pipeline import Pipeline
 from revoice.types import FORMANT, PITCH, SPEED, VOLUME, Range
 from revoice.voices import controls_of, preview_text
+from revoice.workshop import Workshop
 
 
 def voice_choices(pipeline: Pipeline) -> list[tuple[str, str]]:
@@ -94,8 +95,9 @@ class VoiceMaker:
     """The panel's callbacks. Their mistakes land in the panel's status line: the main voice
     dropdown, an output of save and delete, is left as it was."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        self.pipeline = pipeline
+    def __init__(self, workshop: Workshop) -> None:
+        self.workshop = workshop
+        self.pipeline = workshop.pipeline
 
     def preview(
         self, base: str, pitch: float, formant: float, speed: float, volume: float, text: str
@@ -132,7 +134,7 @@ class VoiceMaker:
             return self._failed("Name your voice first.")
         try:
             parent = self.pipeline.voice(base)
-            voice = self.pipeline.add_voice(
+            voice = self.workshop.add_voice(
                 voice_id,
                 {
                     "voice": parent.id,
@@ -155,7 +157,7 @@ class VoiceMaker:
         if not name:
             return self._failed("Choose one of your voices (under *Your voices*) to delete.")
         try:
-            self.pipeline.remove_voice(name)
+            self.workshop.remove_voice(name)
         except RevoiceError as exc:
             return self._failed(str(exc))
         return (f"Deleted **{name}**.", *self._updates(chosen))
@@ -170,7 +172,7 @@ class VoiceMaker:
             return self._failed(EXISTS.format(id=voice_id))  # before the long matching
         try:
             audio = codecs.decode(recording, max_seconds=120)
-            likeness, saved = self.pipeline.like_me(audio, voice_id, overwrite=bool(overwrite))
+            likeness, saved = self.workshop.like_me(audio, voice_id, overwrite=bool(overwrite))
         except VoiceExists:
             return self._failed(EXISTS.format(id=voice_id))
         except RevoiceError as exc:
@@ -201,9 +203,10 @@ def _slider(control: Range, value: float, step: float, label: str, **kwargs: Any
     return gr.Slider(control.low, control.high, value=value, step=step, label=label, **kwargs)
 
 
-def build_voice_maker(demo: gr.Blocks, pipeline: Pipeline, voice_dropdown: gr.Dropdown) -> None:
+def build_voice_maker(demo: gr.Blocks, workshop: Workshop, voice_dropdown: gr.Dropdown) -> None:
     """The panel, placed inside the caller's Blocks; saving updates `voice_dropdown`."""
-    maker = VoiceMaker(pipeline)
+    maker = VoiceMaker(workshop)
+    pipeline = workshop.pipeline
     with gr.Accordion("Make your own voice", open=False, elem_id="voice-maker"):
         with gr.Row():
             with gr.Column():

@@ -99,7 +99,7 @@ async def create_voice(rt: RT, body: VoiceCreate) -> VoiceOut:
     """Save a custom voice (kept in the user's voices TOML, used like any preset)."""
     spec = body.model_dump(exclude={"id", "overwrite"}, exclude_none=True)
     voice = await anyio.to_thread.run_sync(
-        lambda: rt.pipeline.add_voice(body.id, spec, overwrite=body.overwrite)
+        lambda: rt.workshop.add_voice(body.id, spec, overwrite=body.overwrite)
     )
     return voice_out(voice)
 
@@ -111,7 +111,7 @@ async def delete_voice(rt: RT, voice_id: str) -> Response:
         raise InvalidOption(
             f"{voice_id!r} is a shipped voice; only your own can be deleted", "voice_id"
         )
-    await anyio.to_thread.run_sync(rt.pipeline.remove_voice, voice_id)
+    await anyio.to_thread.run_sync(rt.workshop.remove_voice, voice_id)
     return Response(status_code=204)
 
 
@@ -130,7 +130,7 @@ async def like_me(
 
     audio = await decode_upload(rt, file)
     likeness, saved = await rt.run(
-        "likeness", lambda: rt.pipeline.like_me(audio, id, overwrite=overwrite)
+        "likeness", lambda: rt.workshop.like_me(audio, id, overwrite=overwrite)
     )
     return LikenessOut(
         voice=likeness.voice,

@@ -567,7 +567,7 @@ def _voice_action(args: argparse.Namespace, settings: Settings) -> int:
             flush=True,
         )
         likeness, _ = workshop.like_me(recording, None)
-        spec: dict[str, object] = {"voice": likeness.voice, "pitch": likeness.pitch}
+        spec = likeness.spec()
         print(likeness.describe())
     else:
         spec = {"voice": args.parent}

@@ -75,12 +75,26 @@ class Likeness:
             f"nearest voice: {self.voice} (similarity {self.similarity:.2f}); "
             f"your pitch {self.user_f0:.0f} Hz, shift {self.pitch:+.1f} semitones"
         )
-        if self.poor:
-            line += (
-                f"; a poor match (under {POOR_MATCH}): no shipped voice sounds much like "
-                "yours, so this is that voice at your pitch"
-            )
-        return line
+        return f"{line}; {self.caution}" if self.caution else line
+
+    @property
+    def caution(self) -> str:
+        """What a poor match means, for the person who asked (empty for a good one)."""
+        if not self.poor:
+            return ""
+        return (
+            f"a poor match (under {POOR_MATCH}): no shipped voice sounds much like yours, so "
+            "this is that voice at your pitch"
+        )
+
+    def spec(self) -> dict[str, object]:
+        """The saved voice this match makes: the nearest voice at the user's pitch, described
+        as such (every door saves the same)."""
+        return {
+            "voice": self.voice,
+            "pitch": self.pitch,
+            "description": f"sounds like you: {self.voice}, pitch {self.pitch:+.1f} st",
+        }
 
 
 class Embedder:

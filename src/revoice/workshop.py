@@ -92,14 +92,5 @@ class Workshop:
         likeness = self.matcher.match(recording)
         saved = None
         if voice_id:
-            saved = self.add_voice(
-                voice_id,
-                overwrite=overwrite,
-                spec={
-                    "voice": likeness.voice,
-                    "pitch": likeness.pitch,
-                    "description": f"sounds like you: {likeness.voice}, pitch "
-                    f"{likeness.pitch:+.1f} st",
-                },
-            )
+            saved = self.add_voice(voice_id, overwrite=overwrite, spec=likeness.spec())
         return likeness, saved

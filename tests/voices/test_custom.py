@@ -256,3 +256,26 @@ def test_a_poor_match_says_so() -> None:
     assert poor.poor and "a poor match" in poor.describe()
     assert not good.poor and "poor" not in good.describe()
     assert good.describe().startswith("nearest voice: kokoro/jm_kumo (similarity 0.53)")
+
+
+def test_the_page_says_a_poor_match(own: Pipeline, tmp_path: Path) -> None:
+    """The page's "Find my voice" tells a poor match as the CLI and the API do: a formant
+    synthesiser (espeak-ng, similarity 0.21 to the nearest shipped voice) is no shipped
+    voice's speaker; a Kokoro recording finds its own voice without the caution."""
+    from revoice import codecs
+    from revoice.tts.system import SYSTEM_VOICES
+    from revoice.ui.voice_maker import VoiceMaker
+    from tests.system.conftest import require
+
+    require(next(s for s in SYSTEM_VOICES if s.id == "espeak-ng/en-us"))
+    maker = VoiceMaker(Workshop(own))
+    robot, kumo = tmp_path / "robot.wav", tmp_path / "kumo.wav"
+    codecs.write(speak(own, "espeak-ng/en-us", SAY), robot)
+    codecs.write(speak(own, "kokoro/jm_kumo", SAY), kumo)
+    poor, *_ = maker.like_me(str(robot), "")
+    assert "That is a poor match (under 0.4)" in poor and "at your pitch" in poor, poor
+    good, *_ = maker.like_me(str(kumo), "mine")
+    assert "Nearest voice: **kokoro/jm_kumo**" in good and "poor" not in good, good
+    assert "Saved as **mine**" in good
+    saved = own.voice("mine")
+    assert saved.description.startswith("sounds like you: kokoro/jm_kumo"), saved.description

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,10 @@ def test_cli_like_me(
     assert main(["voices", "add", "me", "--like-me", str(recording)]) == 0
     out = capsys.readouterr().out
     assert "nearest voice: kokoro/jm_kumo" in out and "saved me" in out
+    # saved as the page and the API save it: described as the user's own
+    assert main(["voices", "--json"]) == 0
+    mine = next(v for v in json.loads(capsys.readouterr().out) if v["id"] == "me")
+    assert mine["description"].startswith("sounds like you: kokoro/jm_kumo, pitch "), mine
 
 
 def test_api_create_preview_use_delete(

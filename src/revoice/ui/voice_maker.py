@@ -182,6 +182,8 @@ class VoiceMaker:
             f" your pitch {likeness.user_f0:.0f} Hz, shift {likeness.pitch:+.1f} "
             "semitones."
         )
+        if likeness.caution:
+            message += f" That is {likeness.caution}."
         if saved:
             message += f" Saved as **{saved.id}**."
             return (message, *self._updates(saved.id))

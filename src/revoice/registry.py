@@ -27,6 +27,9 @@ class EngineSpec:
     streaming: bool = True
     requires: tuple[str, ...] = ()  # modules the extra provides (probed without importing)
     models: tuple[str, ...] = ()  # the model names that ship with it (an ASR engine's)
+    #: a TTS engine with too many voices to name in a message: what they are and their ids'
+    #: shape, said instead of each id
+    voice_pattern: str | None = None
 
     def installed(self) -> bool:
         """Whether the engine's dependencies are there (its model may still fail to load)."""
@@ -101,6 +104,7 @@ ENGINES: tuple[EngineSpec, ...] = (
         "the Hugging Face cache or a directory",
         extra="bark",
         requires=("torch", "transformers"),
+        voice_pattern="Bark presets bark/v2/<language>_speaker_<0-9>",
         languages=("en", "de", "es", "fr", "hi", "it", "ja", "ko", "pl", "pt", "ru", "tr", "zh"),
         sample_rate=24000,
     ),

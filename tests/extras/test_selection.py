@@ -178,6 +178,7 @@ def test_unknown_voice_message_stays_readable(tmp_path: Path) -> None:
     message = str(info.value)
     assert all(vid in message for vid in SEED_PRESETS)
     assert "130 Bark presets bark/v2/<language>_speaker_<0-9>" in message
+    assert "bark/v2/en_speaker_3" not in message  # said by their shape, not one by one
     assert len(info.value.valid) == len(catalogue)  # type: ignore[attr-defined]
 
 

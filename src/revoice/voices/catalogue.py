@@ -3,10 +3,12 @@ and what a preview says."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from revoice import registry
 from revoice.config import Settings
 from revoice.errors import UnknownVoice
 from revoice.types import Voice
@@ -44,12 +46,20 @@ class Catalogue:
             return self._voices[alias]
         aliases = sorted(a for a, target in OPENAI_VOICES.items() if target in self._voices)
         error = UnknownVoice(voice_id, self._voices, also=aliases)
-        presets = [v for v in self._voices if v.startswith("bark/v2/")]
-        if presets:  # 130 Bark ids would crowd every other voice out of the message
-            others = sorted(v for v in self._voices if not v.startswith("bark/v2/"))
+        # an engine with many voices (Bark's 130 presets) would crowd every other voice out
+        # of the message: its shipped voices are said as what they are and their ids' shape
+        patterns = {e.name: e.voice_pattern for e in registry.engines("tts") if e.voice_pattern}
+
+        def pattern(voice: Voice) -> str | None:
+            return patterns.get(voice.engine) if voice.source != "user" else None
+
+        many = Counter(p for p in map(pattern, self._voices.values()) if p)
+        if many:
+            others = sorted(v.id for v in self._voices.values() if not pattern(v))
+            shapes = ", ".join(f"{n} {p}" for p, n in many.items())
             error.args = (
                 f"unknown voice {voice_id!r}{error.hint}; valid voices: {', '.join(others)}, "
-                f"and {len(presets)} Bark presets bark/v2/<language>_speaker_<0-9>",
+                f"and {shapes}",
             )
         if aliases:
             error.args = (f"{error.args[0]}; OpenAI voice names: {', '.join(aliases)}",)

@@ -487,13 +487,14 @@ def _convert(args: argparse.Namespace, settings: Settings) -> int:
             progress.update(task, description=source.name)
             try:
                 conversion = pipeline.conversion(_decode(source), options, streamed=False)
-                if not conversion.transcript.text:
-                    raise InvalidOption(f"no speech found in {source}")
-                _write_stream(conversion.speech, target, fmt)
                 said = conversion.transcript.text
+                if not said:
+                    raise InvalidOption(f"no speech found in {source}")
+                spoken = conversion.text  # the text step, if any, before a file is written
+                _write_stream(conversion.speech, target, fmt)
                 line = f"{source} -> {'standard output' if to_stdout else target}: {said}"
-                if conversion.text != said:
-                    line += f"\n  spoken: {conversion.text}"
+                if spoken != said:
+                    line += f"\n  spoken: {spoken}"
                 # standard output may be the audio itself
                 print(line, file=sys.stderr if to_stdout else sys.stdout)
             except RevoiceError as exc:

@@ -72,15 +72,41 @@ class ConversionOptions:
         return not self.text_step
 
 
-@dataclass(frozen=True)
 class Conversion:
-    """The result of voice to voice: the transcript and the text to say now, the speech as it
-    is made. `text` differs from the transcript when a text step (reply, instruction) ran."""
+    """The result of voice to voice: the transcript, the text to say, and the speech as it is
+    made. `text` differs from the transcript when a text step (reply, instruction) ran.
 
-    transcript: Transcript
-    voice: Voice
-    speech: Iterator[Audio]
-    text: str = ""
+    The text step runs on first use of `text` or `speech` (once, whichever thread asks), so a
+    door can show the transcript while the text model thinks; speech is a lazy iterator."""
+
+    def __init__(
+        self,
+        transcript: Transcript,
+        voice: Voice,
+        write: Callable[[str], str],
+        speak: Callable[[str], Iterator[Audio]],
+    ) -> None:
+        self.transcript = transcript
+        self.voice = voice
+        self._write = write
+        self._speak = speak
+        self._text: str | None = None
+        self._lock = threading.Lock()
+        self.speech: Iterator[Audio] = self._speech()
+
+    @property
+    def text(self) -> str:
+        """What is said: the transcript, or what the text step wrote for it (run now, the
+        first time it is asked for)."""
+        with self._lock:
+            if self._text is None:
+                self._text = self._write(self.transcript.text)
+            return self._text
+
+    def _speech(self) -> Iterator[Audio]:
+        text = self.text
+        if text.strip():
+            yield from self._speak(text)
 
     def parts(self) -> Iterator[Segment | Iterator[Audio]]:
         """The transcript's segments, then the speech (as LiveConversion.parts gives them)."""
@@ -334,10 +360,11 @@ class Pipeline:
         """Voice to voice, the one way every door asks for it. `streamed`: the door plays or
         sends speech while the recording is still transcribed (the page, SSE); then, when the
         options allow it (no text step), each sentence is said as soon as it is heard (a
-        LiveConversion). Otherwise the transcript is complete on return and speech streams
-        lazily (a Conversion). Both give `parts()`, `events()` and `transcript`. Errors in
-        the inputs (voice, engine, language, a missing text model) are raised here, before
-        any work."""
+        LiveConversion). Otherwise the transcript is complete on return, the text step runs
+        when its text or speech is first asked for, and speech streams lazily (a
+        Conversion). Both give `parts()`, `events()`, `transcript` and `text`. Errors in the
+        inputs (voice, engine, language, a missing text model) are raised here, before any
+        work."""
         chosen = self.voice(options.voice)
         if options.text_step:
             self.models.text()  # fail on a missing text model before transcribing
@@ -347,9 +374,12 @@ class Pipeline:
             stream = self.transcribe_stream(audio, recognition, options.model)
             return LiveConversion(stream, lambda text: self.speak(text, chosen, synth))
         transcript = self.transcribe(audio, recognition, options.model)
-        text = self.text_step(transcript.text, options.mode, options.instruction)
-        speech = self.speak(text, chosen, synth) if text.strip() else iter(())
-        return Conversion(transcript, chosen, speech, text)
+        return Conversion(
+            transcript,
+            chosen,
+            lambda heard: self.text_step(heard, options.mode, options.instruction),
+            lambda text: self.speak(text, chosen, synth),
+        )
 
     def convert_live(
         self,

@@ -104,6 +104,24 @@ def test_the_voice_workshop_is_not_the_pipeline() -> None:
     assert "revoice.pipeline" not in (SRC / "likeness.py").read_text(encoding="utf-8")
 
 
+def _calls(path: Path) -> set[str]:
+    """The names of the attributes `path`'s code calls (`x.name(...)`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    }
+
+
+def test_the_voice_to_voice_doors_convert_in_one_call() -> None:
+    """The page, the CLI and the API's voice to voice run a conversion, text step included,
+    through `Pipeline.conversion`: none of them runs the text step on its own."""
+    for door in ("ui/app.py", "cli.py", "api/routes/audio.py"):
+        calls = _calls(SRC / door)
+        assert "conversion" in calls and "text_step" not in calls, door
+
+
 def test_the_package_face_shadows_no_module() -> None:
     """`revoice.voices` and every other submodule import as modules (the package's own
     names must not hide them)."""

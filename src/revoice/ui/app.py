@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import gradio as gr
@@ -161,24 +160,22 @@ class Handlers:
                     "Getting the text model ready (the first time takes a while)...",
                     *[gr.skip()] * 4,
                 )
-            self.pipeline.models.text()  # a missing text model fails before transcribing
+            self.pipeline.models.text()  # loaded under its own status line, or fails here
             yield _hearing(options.task), *[gr.skip()] * 4
-            # the transcript first (shown while the text model thinks), then the text step
-            heard = self.pipeline.conversion(
-                audio, replace(options, mode="none", instruction=None), streamed=False
-            )  # its speech is lazy: nothing is spoken from it
-            transcript = heard.transcript.text
+            # the transcript first, shown while the text model thinks (the text step runs
+            # when the conversion's text is first asked for)
+            conversion = self.pipeline.conversion(audio, options, streamed=False)
+            transcript = conversion.transcript.text
             if not transcript:
                 raise gr.Error("No speech was found in the recording.", print_exception=False)
             thinking = "Thinking of a reply..." if options.mode == "reply" else "Rewriting it..."
             yield thinking, transcript, gr.skip(), gr.skip(), gr.skip()
-            text = self.pipeline.text_step(transcript, options.mode, options.instruction)
+            text = conversion.text
             if not text.strip():
                 raise gr.Error("The text model gave no words to say.", print_exception=False)
-            speech = self.pipeline.speak(text, heard.voice, SynthesisOptions(speed=speed))
             yield "Speaking...", gr.skip(), gr.skip(), gr.skip(), text
-            done = _done(heard.transcript.language, detected=language == "auto")
-            yield from self._stream(speech, transcript, text, done)
+            done = _done(conversion.transcript.language, detected=language == "auto")
+            yield from self._stream(conversion.speech, transcript, text, done)
         except RevoiceError as exc:
             raise _user_error(exc) from None
 

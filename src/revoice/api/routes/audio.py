@@ -280,6 +280,8 @@ async def voice_to_voice(
     assert isinstance(made, Conversion)
     conversion = made
     transcript = conversion.transcript
+    if options.text_step:  # the reply or rewrite, in a worker within the text model's limit
+        await rt.run("text", lambda: conversion.text)
     if as_json:
         chunks: list[Audio] = await rt.run(chosen.engine, list, conversion.speech)
         whole = Audio.concat(chunks, chosen.sample_rate)

@@ -134,3 +134,28 @@ def test_user_blend_voice_differs_from_both_parents(pipeline: Pipeline) -> None:
         assert len(parent) != len(mixed) or abs(parent.samples[:n] - mixed.samples[:n]).max() > 0.05
     heard = pipeline.transcribe(mixed, TranscribeOptions(language="en")).text
     assert wer([text], [heard]) <= 0.2
+
+
+@pytest.mark.parametrize("engine", ["piper", "kokoro"])
+def test_onnx_voices_run_with_revoices_session_settings(tmp_path: object, engine: str) -> None:
+    """Both ONNX voice engines take `tts.threads` and idle without spinning (as CTranslate2
+    does, `revoice.threads`), Piper too, rather than `PiperVoice.load`'s ONNX defaults (every
+    core, busy-waiting between runs), and still speak."""
+    from pathlib import Path
+
+    from revoice.models import ModelCache
+
+    settings = Settings(home=Path(str(tmp_path)), tts={"threads": 1})
+    pipeline = Pipeline(settings, models=ModelCache(settings))
+    voice = "piper/joe" if engine == "piper" else "english-female"
+    audio = Audio.concat(pipeline.speak("Hello there.", voice))
+    assert audio.duration > 0.4
+    synth = pipeline.models.tts(engine)
+    session = (
+        synth._voice(pipeline.voice(voice).base).session  # type: ignore[attr-defined]
+        if engine == "piper"
+        else synth._session  # type: ignore[attr-defined]
+    )
+    options = session.get_session_options()
+    assert options.intra_op_num_threads == 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"

@@ -19,6 +19,7 @@ from revoice.tts.base import (
     UserVoice,
     effective_speed,
     onnx_providers,
+    session_options,
     trim_silence,
     with_pause,
 )
@@ -88,14 +89,29 @@ class PiperSynthesizer:
     def _voice(self, model: str) -> Any:
         with self._lock:
             if model not in self._voices:
-                from piper import PiperVoice
+                import onnxruntime
+                from piper import PiperConfig, PiperVoice
 
                 path = Path(model)
                 config = Path(f"{model}.json")
                 if not path.is_file() or not config.is_file():
                     raise EngineUnavailable(f"Piper voice model not found: {model} (+ .json)")
-                use_cuda = onnx_providers(self._settings.tts.device)[0].startswith("CUDA")
-                self._voices[model] = PiperVoice.load(path, config_path=config, use_cuda=use_cuda)
+                # the session revoice's other ONNX engines get (threads, no spinning), not
+                # `PiperVoice.load`'s defaults; on CUDA with Piper's own cuDNN setting
+                providers: list[Any] = [
+                    (p, {"cudnn_conv_algo_search": "HEURISTIC"}) if p.startswith("CUDA") else p
+                    for p in onnx_providers(self._settings.tts.device)
+                ]
+                session = onnxruntime.InferenceSession(
+                    str(path),
+                    sess_options=session_options(self._settings.tts.threads),
+                    providers=providers,
+                )
+                self._voices[model] = PiperVoice(
+                    session=session,
+                    config=PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))),
+                    download_dir=self._settings.home / "cache" / "piper",  # never written: no zh
+                )
             return self._voices[model]
 
     def synthesize(self, text: str, voice: Voice, options: SynthesisOptions) -> Iterator[Audio]:

@@ -70,6 +70,12 @@ def plan(quick: bool, home: Path, out: Path) -> list[tuple[str, Callable[[], Tab
             ),
         ),
         (
+            "run-on sentence",
+            lambda: sections.run_on(
+                pipeline, "english-female", "english-male-1", 2 if quick else 3
+            ),
+        ),
+        (
             "server under load",
             lambda: load.load(
                 home,

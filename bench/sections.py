@@ -162,6 +162,53 @@ def voice_to_voice(
     return table
 
 
+#: the opening of A Tale of Two Cities (Dickens, 1859; public domain): one sentence of 119
+#: words, read aloud about 45 s, with nothing but commas until its end
+RUN_ON = (
+    "It was the best of times, it was the worst of times, it was the age of wisdom, it was the "
+    "age of foolishness, it was the epoch of belief, it was the epoch of incredulity, it was the "
+    "season of Light, it was the season of Darkness, it was the spring of hope, it was the "
+    "winter of despair, we had everything before us, we had nothing before us, we were all "
+    "going direct to Heaven, we were all going direct the other way, in short, the period was "
+    "so far like the present period, that some of its noisiest authorities insisted on its "
+    "being received, for good or for evil, in the superlative degree of comparison only."
+)
+
+
+def run_on(pipeline: Pipeline, reader: str, voice: str, runs: int, text: str = RUN_ON) -> Table:
+    """Live voice to voice of one long sentence: Whisper's first segments end at pauses, not
+    at a full stop, and must be spoken there, not after the next 30 s window (#15)."""
+    reading = Audio.concat(pipeline.speak(text, reader)).resample(16000)
+    table = Table(
+        f"Live voice to voice of a {reading.duration:.0f} s sentence ({voice})",
+        ["run", "first segment", "live first audio s", "after-transcript first audio s"],
+    )
+    for run in range(1, runs + 1):
+        start = time.perf_counter()
+        live = pipeline.convert_live(reading, voice)
+        first_s = 0.0
+        for event in live.events():
+            if isinstance(event, Audio) and not first_s:
+                first_s = time.perf_counter() - start
+        first_segment = live.transcript.segments[0].text.strip()
+        start = time.perf_counter()
+        conversion = pipeline.convert(reading, voice)
+        next(conversion.speech)
+        after_s = time.perf_counter() - start
+        for _chunk in conversion.speech:
+            pass
+        table.add(run, f'"{first_segment}"', first_s, after_s)
+    table.notes.append(
+        f"The recording: {reader} reading the opening sentence of A Tale of Two Cities "
+        f"({len(text.split())} words, commas only), {reading.duration:.1f} s, language "
+        "detected; in process, "
+        "the two ways alternating. Live: each stretch of speech is said as soon as Whisper "
+        "has decoded it (at a sentence end, or at a pause while it decodes the next); after "
+        "the transcript: the whole recording is transcribed first."
+    )
+    return table
+
+
 def _human_recording(clips: list[Clip], seconds: float) -> Audio:
     """`seconds` of audio: every human clip once (0.5 s pauses), repeated, cut to length."""
     parts: list[Audio] = []

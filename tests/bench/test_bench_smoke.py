@@ -24,6 +24,10 @@ def test_sections_on_tiny_inputs(pipeline: Pipeline, clips: list[Clip], tmp_path
     png = chart.draw(v2v, tts, None, tmp_path / "chart.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| english-male-1 |" in tts.markdown()
+    said = "It was the best of times, it was the worst of times, it was the age of wisdom."
+    run_on = sections.run_on(pipeline, "english-male-1", "english-male-1", 1, said)
+    segment, first, after = run_on.rows[0][1:]
+    assert "best of times" in segment.lower() and float(first) > 0 and float(after) > 0
 
 
 def test_first_and_total_measures_a_stream() -> None:

@@ -146,13 +146,15 @@ SYSTEM_VOICES: tuple[SystemVoice, ...] = (
         "espeak-ng US English, male: formant synthesis, fast and robotic",
     ),
     SystemVoice(
-        "espeak-ng/en-us+f3",
+        # f2: of espeak-ng's female variants the one Whisper understands best (on six
+        # sentences, WER 0.19 for f2, 0.30 for f3, 0.28-0.47 for f1, f4, f5, Annie, Alicia)
+        "espeak-ng/en-us+f2",
         "espeak-ng",
-        "en-us+f3",
+        "en-us+f2",
         ("en",),
         "female",
         22050,
-        "espeak-ng US English, female variant f3: formant synthesis",
+        "espeak-ng US English, female variant f2: formant synthesis",
     ),
     SystemVoice(
         "espeak-ng/hi",

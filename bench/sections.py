@@ -162,8 +162,8 @@ def voice_to_voice(
     return table
 
 
-#: the opening of A Tale of Two Cities (Dickens, 1859; public domain): one sentence of 119
-#: words, read aloud about 45 s, with nothing but commas until its end
+#: the opening of A Tale of Two Cities (Dickens, 1859; public domain): a sentence of 119 words
+#: with nothing but commas until its end, then the next one; about 45 s read aloud
 RUN_ON = (
     "It was the best of times, it was the worst of times, it was the age of wisdom, it was the "
     "age of foolishness, it was the epoch of belief, it was the epoch of incredulity, it was the "
@@ -171,7 +171,10 @@ RUN_ON = (
     "winter of despair, we had everything before us, we had nothing before us, we were all "
     "going direct to Heaven, we were all going direct the other way, in short, the period was "
     "so far like the present period, that some of its noisiest authorities insisted on its "
-    "being received, for good or for evil, in the superlative degree of comparison only."
+    "being received, for good or for evil, in the superlative degree of comparison only. "
+    "There were a king with a large jaw and a queen with a plain face, on the throne of "
+    "England; there were a king with a large jaw and a queen with a fair face, on the throne "
+    "of France."
 )
 
 
@@ -180,7 +183,8 @@ def run_on(pipeline: Pipeline, reader: str, voice: str, runs: int, text: str = R
     at a full stop, and must be spoken there, not after the next 30 s window (#15)."""
     reading = Audio.concat(pipeline.speak(text, reader)).resample(16000)
     table = Table(
-        f"Live voice to voice of a {reading.duration:.0f} s sentence ({voice})",
+        f"Live voice to voice of a {reading.duration:.0f} s reading that opens with a run-on "
+        f"sentence ({voice})",
         ["run", "first segment", "live first audio s", "after-transcript first audio s"],
     )
     for run in range(1, runs + 1):
@@ -199,9 +203,9 @@ def run_on(pipeline: Pipeline, reader: str, voice: str, runs: int, text: str = R
             pass
         table.add(run, f'"{first_segment}"', first_s, after_s)
     table.notes.append(
-        f"The recording: {reader} reading the opening sentence of A Tale of Two Cities "
-        f"({len(text.split())} words, commas only), {reading.duration:.1f} s, language "
-        "detected; in process, "
+        f"The recording: {reader} reading the opening of A Tale of Two Cities "
+        f"({len(text.split())} words; the first sentence, 119 of them, has only commas), "
+        f"{reading.duration:.1f} s, language detected; in process, "
         "the two ways alternating. Live: each stretch of speech is said as soon as Whisper "
         "has decoded it (at a sentence end, or at a pause while it decodes the next); after "
         "the transcript: the whole recording is transcribed first."

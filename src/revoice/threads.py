@@ -6,7 +6,10 @@ own: a server, whose requests run on several worker threads, ends up with severa
 spinning against the one doing the work. With two other busy processes on this 2-core machine
 that made HTTP transcription take 1.57x the time and 1.83x the CPU of the same call in process;
 with passive waiting (threads sleep until there is work) 1.01x and 1.09x. On an idle machine
-spinning is about 13 % quicker (BENCHMARKS.md, "server overhead"). A shared server is the
+spinning is quicker: 0.51 s against 0.82-0.94 s for 7 s of speech on 2026-12-07, when with two
+busy processes beside it passive took 0.86-0.94 s and spinning 2.3-3.0 s (BENCHMARKS.md,
+"server overhead"; a GOMP_SPINCOUNT of 10,000 or 100,000 spins was as bad as the default under
+load, so there is no middle setting). A shared server is the
 normal case, so passive is the default; `REVOICE_SPIN=true` asks for busy-waiting, and an
 `OMP_WAIT_POLICY` set in the environment always wins. ONNX Runtime (Kokoro) follows the same
 setting.

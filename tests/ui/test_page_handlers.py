@@ -52,7 +52,7 @@ def test_an_error_is_one_status_and_nothing_else(pipeline: Pipeline) -> None:
     assert all(o == gr.skip() for o in outputs)
     # the API's /convert raises it instead
     with pytest.raises(gr.Error, match="Record something"):
-        list(Handlers(pipeline).convert(None, "english-female", "auto", "transcribe", 1.0))
+        Handlers(pipeline).convert(None, "english-female", "auto", "transcribe", 1.0)
 
 
 def test_an_unknown_voice_is_said_in_one_short_line(pipeline: Pipeline) -> None:

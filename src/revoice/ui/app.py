@@ -49,17 +49,22 @@ def _user_error(exc: RevoiceError) -> gr.Error:
     return gr.Error(str(exc), print_exception=False)
 
 
-def _for_api(steps: Iterator[Step]) -> Iterator[tuple[Any, Any, Any, Any]]:
-    """The four outputs of the API's /convert and /speak (no status line); errors raise.
+def _for_api(steps: Iterator[Step]) -> tuple[Any, Any, Any, Any]:
+    """The four outputs of the API's /convert and /speak (no status line), once, when the run
+    is done; errors raise.
 
-    An API caller reads the answer, it does not listen to a player: the speech comes once,
-    whole, in both audio outputs, and the chunks the page streams to its player are not sent
-    (Gradio would encode each one to AAC and write it to its cache for nobody)."""
+    An API caller reads the answer, it does not listen to a player: the speech comes whole,
+    in both audio outputs. The chunks the page streams to its player are not sent (Gradio
+    would encode each one and write it to its cache for nobody), and neither are the stages
+    in between: each would be one more message for the client to parse, and gradio_client
+    downloads the files of the last message a second time when the run completes."""
     skip = gr.skip()
-    for _stage, transcript, _chunk, whole, text in steps:
-        if transcript == skip and whole == skip and text == skip:
-            continue  # a stage alone, or a chunk for the page's player
-        yield transcript, whole, whole, text
+    transcript = whole = text = None
+    for _stage, heard, _chunk, audio, spoken in steps:
+        transcript = transcript if heard == skip else heard
+        whole = whole if audio == skip else audio
+        text = text if spoken == skip else spoken
+    return transcript, whole, whole, text
 
 
 def _status(text: str, error: bool = False) -> Any:
@@ -102,9 +107,9 @@ class Handlers:
         step: str,
         speed: float,
         instruction: str = "",
-    ) -> Iterator[tuple[Any, Any, Any, Any]]:
-        """Transcript and text first, then speech chunk by chunk, then the whole file."""
-        yield from _for_api(self._convert(recording, voice, language, step, speed, instruction))
+    ) -> tuple[Any, Any, Any, Any]:
+        """The transcript, the speech (twice: the API's two audio outputs) and the text."""
+        return _for_api(self._convert(recording, voice, language, step, speed, instruction))
 
     def page_convert(
         self,
@@ -119,9 +124,9 @@ class Handlers:
         steps = self._convert(recording, voice, language, step, speed, instruction)
         yield from _for_page(steps, heard)
 
-    def speak(self, text: str, voice: str, speed: float) -> Iterator[tuple[Any, Any, Any, Any]]:
+    def speak(self, text: str, voice: str, speed: float) -> tuple[Any, Any, Any, Any]:
         """Speak the (edited) text again."""
-        yield from _for_api(self._speak(text, voice, speed))
+        return _for_api(self._speak(text, voice, speed))
 
     def page_speak(self, text: str, voice: str, speed: float) -> Iterator[Step]:
         yield from _for_page(self._speak(text, voice, speed), None)

@@ -11,7 +11,7 @@ busy processes beside it passive took 0.86-0.94 s and spinning 2.3-3.0 s (BENCHM
 "server overhead"; a GOMP_SPINCOUNT of 10,000 or 100,000 spins was as bad as the default under
 load, so there is no middle setting). A shared server is the
 normal case, so passive is the default; `REVOICE_SPIN=true` asks for busy-waiting, and an
-`OMP_WAIT_POLICY` set in the environment always wins. ONNX Runtime (Kokoro) follows the same
+`OMP_WAIT_POLICY` set in the environment always wins. ONNX Runtime (Kokoro, Piper) follows the same
 setting.
 
 OpenMP reads its policy once, when CTranslate2's library loads, so `configure` runs before any

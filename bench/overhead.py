@@ -77,6 +77,12 @@ for line in sys.stdin:
 """
 
 
+BEFORE = {  # the thread recipe before revoice.threads: one Whisper replica, a thread per core
+    "REVOICE_ASR__WORKERS": "1",
+    "REVOICE_ASR__CPU_THREADS": str(os.cpu_count() or 1),
+}
+
+
 def _env(home: Path, policy: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REVOICE_", "OMP_"))}
     env.update(
@@ -217,9 +223,11 @@ def server_overhead(home: Path, rounds: int, log: Path) -> Table:
         _ratio_rows(table, results, lambda _: "Pipeline.transcribe in process", contended)
     table.notes.append(
         f"{rounds} requests per path, alternating; CPU seconds of the serving process. "
-        "'before' is a revoice serve with OpenMP's own default (threads spin a while after "
-        "each step), as before revoice.threads set passive waiting; 'quiet' has no other load "
-        "than the benchmark."
+        "'now' is a revoice serve with its defaults: engine threads wait passively, and "
+        "Whisper has a replica per concurrent job with its share of the cores "
+        "(revoice.threads). 'before' is one with the earlier recipe: OpenMP's own default "
+        "(threads spin a while after each step) and one replica whose team of threads takes "
+        "every core. 'quiet' has no other load than the benchmark."
     )
     table.notes.append(_concurrency(home, log))
     return table
@@ -231,14 +239,12 @@ def _measure(
     files = {"file": ("a.wav", CLIP.read_bytes(), "audio/wav")}
     with (
         _server(home, "PASSIVE", log) as (url, pid),
-        _server(home, "", log) as (old_url, old_pid),
+        _server(home, "", log, BEFORE) as (old_url, old_pid),
     ):
         pipeline, bare = Worker("pipeline", home, "PASSIVE"), Worker("bare", home, "PASSIVE")
         paths: dict[str, Callable[[], tuple[float, float]]] = {
-            "revoice HTTP (threads wait passively: now)": lambda: _http(
-                url, pid, "/v1/audio/transcriptions", files=files
-            ),
-            "revoice HTTP (OpenMP's default spin: before)": lambda: _http(
+            "revoice HTTP (now)": lambda: _http(url, pid, "/v1/audio/transcriptions", files=files),
+            "revoice HTTP (before: spin, one replica, all cores)": lambda: _http(
                 old_url, old_pid, "/v1/audio/transcriptions", files=files
             ),
             "Pipeline.transcribe in process": lambda: pipeline(path=str(CLIP)),
@@ -252,33 +258,44 @@ def _measure(
     return results
 
 
-def _concurrency(home: Path, log: Path) -> str:
-    """4 requests at once vs the same 4 one after another, over HTTP."""
-    data = CLIP.read_bytes()
-    with _server(home, "PASSIVE", log) as (url, pid):
-        files = {"file": ("a.wav", data, "audio/wav")}
-        _http(url, pid, "/v1/audio/transcriptions", files=files)
-        start = time.perf_counter()
-        for _ in range(4):
+def _concurrency(home: Path, log: Path, trials: int = 3) -> str:
+    """4 requests at once vs the same 4 one after another, over HTTP, `trials` times for the
+    spread, with the defaults and with the earlier recipe."""
+    files = {"file": ("a.wav", CLIP.read_bytes(), "audio/wav")}
+    lines = []
+    for label, policy, extra in (("now", "PASSIVE", None), ("before", "", BEFORE)):
+        ratios: list[float] = []
+        runs: list[tuple[float, float, list[float]]] = []
+        with _server(home, policy, log, extra) as (url, pid):
             _http(url, pid, "/v1/audio/transcriptions", files=files)
-        sequential = time.perf_counter() - start
 
-        def one(delay: float) -> float:
-            time.sleep(delay)
-            began = time.perf_counter()
-            _http(url, pid, "/v1/audio/transcriptions", files=files)
-            return time.perf_counter() - began
+            def one(delay: float, url: str = url, pid: int = pid) -> float:
+                time.sleep(delay)
+                began = time.perf_counter()
+                _http(url, pid, "/v1/audio/transcriptions", files=files)
+                return time.perf_counter() - began
 
-        start = time.perf_counter()
-        with ThreadPoolExecutor(4) as pool:
-            latencies = list(pool.map(one, [0.0, 0.05, 0.1, 0.15]))
-        together = time.perf_counter() - start
-    shown = ", ".join(f"{x:.1f}" for x in latencies)
-    return (
-        f"4 transcriptions at once took {together:.1f} s against {sequential:.1f} s one after "
-        f"another: throughput ratio {sequential / together:.2f}; latency per request in order "
-        f"of arrival: {shown} s."
-    )
+            for _ in range(trials):
+                start = time.perf_counter()
+                for _ in range(4):
+                    one(0.0)
+                sequential = time.perf_counter() - start
+                start = time.perf_counter()
+                with ThreadPoolExecutor(4) as pool:
+                    latencies = list(pool.map(one, [0.0, 0.05, 0.1, 0.15]))
+                together = time.perf_counter() - start
+                ratios.append(sequential / together)
+                runs.append((sequential, together, latencies))
+        middle = sorted(range(trials), key=lambda k: ratios[k])[trials // 2]
+        sequential, together, latencies = runs[middle]
+        shown = ", ".join(f"{x:.1f}" for x in latencies)
+        spread = ", ".join(f"{r:.2f}" for r in ratios)
+        lines.append(
+            f"{label}: throughput ratio (4 in turn / 4 at once) {spread} in {trials} trials; "
+            f"the middle one took {together:.1f} s at once against {sequential:.1f} s in turn, "
+            f"latency per request in order of arrival {shown} s"
+        )
+    return "4 transcriptions at once, quiet machine. " + "; ".join(lines) + "."
 
 
 SPEECH_TEXT = (

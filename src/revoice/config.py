@@ -31,7 +31,20 @@ class ASRSettings(BaseModel):
         "default",
         description="CTranslate2 compute type; 'default' = int8 on CPU, float16 on CUDA",
     )
-    cpu_threads: int = Field(0, ge=0, description="0 lets CTranslate2 use every core")
+    cpu_threads: int = Field(
+        0,
+        ge=0,
+        description="CTranslate2 threads per transcription; 0 = the cores shared out among the "
+        "jobs that run at once (cores // concurrency, at least 1)",
+    )
+    workers: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="Whisper model replicas, so that many transcriptions decode side by side "
+        "(they share the weights: little memory each); 0 = one per concurrent job (`concurrency`) "
+        "on CPU, one on CUDA",
+    )
     beam_size: int = Field(5, ge=1, le=10, description="beam search width")
     batch_size: int = Field(8, ge=1, le=64, description="segments decoded together (batched)")
     first_chunk_seconds: float = Field(

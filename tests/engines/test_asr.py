@@ -67,6 +67,39 @@ def test_whole_long_recording_is_transcribed(pipeline: Pipeline, clips: list[Cli
     assert all(0 <= s.start < s.end <= audio.duration + 0.5 for s in transcript.segments)
 
 
+def test_concurrent_transcriptions_decode_side_by_side(
+    pipeline: Pipeline, clips: list[Clip]
+) -> None:
+    """With the default concurrency of 2 Whisper holds a model replica per concurrent job, each
+    with its share of the cores (revoice.threads), so two requests decode at the same time
+    rather than queueing for one replica (BENCHMARKS.md, "server overhead")."""
+    import threading
+    import time
+
+    audio, refs = _long_recording(clips)
+    engine = pipeline.models.asr()
+    pipeline.transcribe(clips[0].audio)  # loaded
+    model = engine._model.model  # type: ignore[attr-defined]
+    assert model.num_workers == pipeline.settings.concurrency == 2
+    texts: list[str] = []
+    jobs = [
+        threading.Thread(target=lambda: texts.append(pipeline.transcribe(audio).text))
+        for _ in range(2)
+    ]
+    peak = 0
+    for job in jobs:
+        job.start()
+    while any(job.is_alive() for job in jobs):
+        peak = max(peak, model.num_active_batches)
+        time.sleep(0.002)
+    for job in jobs:
+        job.join()
+    assert peak >= 2  # both decoding at once (the counter can read one more in passing)
+    assert len(texts) == 2
+    for text in texts:
+        assert wer([" ".join(refs)], [text]) <= 0.06
+
+
 def test_streaming_decodes_the_first_seconds_first(pipeline: Pipeline, clips: list[Clip]) -> None:
     """`stream` decodes the first few seconds of speech on their own (cut at a pause, here
     after the first clip), so the first segment comes early, then the rest batched: same

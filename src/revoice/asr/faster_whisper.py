@@ -21,6 +21,7 @@ from revoice.asr.base import HINDI_PROMPT, WHISPER_RATE, TranscriptStream, settl
 from revoice.audio import Audio
 from revoice.config import Settings
 from revoice.errors import EngineUnavailable, UnknownModel
+from revoice.threads import per_job
 from revoice.types import Segment, TranscribeOptions, Transcript, Word
 
 #: models that ship inside packages, by name
@@ -173,12 +174,16 @@ class FasterWhisperTranscriber:
             compute = cfg.compute_type
             if compute == "default":
                 compute = "float16" if device == "cuda" else "int8"
+            jobs = self._settings.concurrency
             try:
                 model = WhisperModel(
                     source,
                     device=device,
                     compute_type=compute,
-                    cpu_threads=cfg.cpu_threads,
+                    # each concurrent job its own replica and its share of the cores
+                    # (revoice.threads)
+                    cpu_threads=per_job(cfg.cpu_threads, jobs),
+                    num_workers=cfg.workers or (jobs if device == "cpu" else 1),
                     download_root=str(self._settings.home / "hub") if download else None,
                     local_files_only=not download,
                 )

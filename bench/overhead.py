@@ -27,6 +27,7 @@ from pathlib import Path
 import httpx
 
 from bench.harness import Table
+from revoice.threads import cores
 from tests.api.helpers import free_port
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -79,7 +80,7 @@ for line in sys.stdin:
 
 BEFORE = {  # the thread recipe before revoice.threads: one Whisper replica, a thread per core
     "REVOICE_ASR__WORKERS": "1",
-    "REVOICE_ASR__CPU_THREADS": str(os.cpu_count() or 1),
+    "REVOICE_ASR__CPU_THREADS": str(cores()),
 }
 
 

@@ -88,3 +88,53 @@ def test_reply_through_the_api_and_cli(
     )
     out = capsys.readouterr().out
     assert code == 0 and "spoken:" in out and "paris" in normalize(out.split("spoken:")[1])
+
+
+def test_reply_as_events_writes_it_in_a_text_slot(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`stream_format=sse` with a reply: the transcript first, then the reply said; the text
+    step runs within the text model's limit, not in the voice's TTS slot (where it would hold
+    up other users' speech for as long as the model thinks)."""
+    import base64
+    import json
+
+    from starlette.testclient import TestClient
+
+    from revoice import codecs
+    from revoice.server import create_app
+
+    question = Audio.concat(pipeline.speak("What is the capital of France?", "english-female"))
+    app = create_app(pipeline.settings, pipeline)
+    rt = app.state.runtime
+    engine = pipeline.voice("english-female").engine
+    held: list[tuple[int, int]] = []
+    real = pipeline.text_step
+
+    def text_step(*args: object, **kwargs: object) -> str:
+        held.append((rt.limiter("text").borrowed_tokens, rt.limiter(engine).borrowed_tokens))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "text_step", text_step)
+    with (
+        TestClient(app, base_url="http://127.0.0.1") as client,
+        client.stream(
+            "POST",
+            "/v1/audio/voice-to-voice",
+            files={"file": ("q.wav", codecs.encode(question, "wav"))},
+            data={"voice": "english-female", "mode": "reply", "stream_format": "sse"},
+        ) as reply,
+    ):
+        assert reply.status_code == 200, reply.read()
+        events = [json.loads(line[6:]) for line in reply.iter_lines() if line[:6] == "data: "]
+    assert held == [(1, 0)], held  # once, in a text slot, no TTS slot taken
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "transcript.text.delta" and kinds[-1] == "speech.audio.done", kinds
+    done = events[-1]
+    assert "capital" in normalize(done["transcript"])
+    assert "paris" in normalize(done["text"]) and done["text"] != done["transcript"]
+    speech = codecs.decode(
+        b"".join(base64.b64decode(e["audio"]) for e in events[:-1] if "audio" in e)
+    )
+    heard = pipeline.transcribe(speech, TranscribeOptions(language="en")).text
+    assert "paris" in normalize(heard)

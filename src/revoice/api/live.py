@@ -8,7 +8,9 @@
 - `speech.audio.done` `{"transcript", "text", "language", "voice", "format", "sample_rate"}`.
 
 Without a text step each sentence is spoken as soon as it is heard, while the rest of the
-recording is still being transcribed. The first event is made before the response starts,
+recording is still being transcribed. With one (`mode=reply`, an `instruction`), the transcript
+comes first, then the text model writes what is said (in a text slot, not the voice's) and
+the voice says it. The first event is made before the response starts,
 so early errors keep their status.
 """
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from typing import Any
 
 from revoice.api.deps import Runtime
@@ -41,8 +43,12 @@ class LiveEvents:
         parts: Iterator[Part],
         fmt: Format,
         summary: Any,
+        write: Callable[[], object] | None = None,
     ) -> None:
         self._rt = rt
+        # the text step (a reply or rewrite), run before the speech within the text model's
+        # limit: left to the speech's first chunk, it would run in a TTS slot
+        self._write = write
         self._voice = voice
         self._parts = parts
         self._fmt = fmt
@@ -60,6 +66,9 @@ class LiveEvents:
                 segment = {"id": part.id, "start": part.start, "end": part.end}
                 yield _sse({"type": "transcript.text.delta", "delta": delta, "segment": segment})
                 continue
+            if self._write is not None:
+                await self._rt.run("text", self._write)
+                self._write = None
             engine = self._voice.engine
             try:
                 while (chunk := await self._rt.run(engine, next, part, None)) is not None:

@@ -274,7 +274,8 @@ async def voice_to_voice(
         def summary() -> tuple[str, str, str]:
             return made.transcript.text, made.text, made.transcript.language
 
-        events = LiveEvents(rt, chosen, made.parts(), fmt, summary)
+        write = (lambda: made.text) if options.text_step else None
+        events = LiveEvents(rt, chosen, made.parts(), fmt, summary, write)
         await events.prime()
         return StreamingResponse(events.body(), media_type="text/event-stream")
     assert isinstance(made, Conversion)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import ssl
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,9 +24,11 @@ RECORD_SECONDS = 4.5
 
 
 def _client(server: Server, downloads: Path) -> Client:
+    """The client as docs/clients.md builds it: one TLS context for all its requests."""
     return Client(
         server.url,
         verbose=False,
+        ssl_verify=ssl.create_default_context(),  # type: ignore[arg-type]  # httpx's verify
         download_files=str(downloads),
         analytics_enabled=False,
         httpx_kwargs={"trust_env": False},
@@ -56,6 +59,23 @@ def test_convert_via_gradio_client(server: Server, tmp_path: Path) -> None:
     for expected in ("ill", "disposed", "young man"):
         assert re.search(rf"\b{expected}\b", words), f"{expected!r} not in {transcript!r}"
     _assert_speech(codecs.decode(full), f"full audio {full}")
+
+
+def test_speak_again_says_the_words_in_the_other_voice(server: Server, tmp_path: Path) -> None:
+    """docs/clients.md's recipe: convert, then /speak the words in another voice; what /speak
+    returns says those words (heard back through /convert)."""
+    client = _client(server, tmp_path)
+    transcript, _full = _convert(client, HUMAN / "librivox-0880.wav", "english-male-1")
+    heard, again, full, said = client.predict(transcript, "english-female", 1.0, api_name="/speak")
+    assert heard is None and said == transcript, (heard, said)
+    speech = codecs.decode(again)
+    assert speech.sample_rate == 24000, speech.sample_rate  # Kokoro, not the first call's Piper
+    _assert_speech(speech, f"/speak's audio {again}")
+    assert codecs.decode(full).duration == pytest.approx(speech.duration, abs=0.05)
+    back, _ = _convert(client, Path(again), "english-male-1")
+    words = normalize(back)
+    for expected in ("disposed", "young man"):
+        assert re.search(rf"\b{expected}\b", words), f"{expected!r} not in {back!r}"
 
 
 def test_simultaneous_conversions_do_not_cross(server: Server, tmp_path: Path) -> None:
